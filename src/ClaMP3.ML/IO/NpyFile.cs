@@ -1,0 +1,167 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace ClaMP3.ML.IO;
+
+/// <summary>An array read from or written to NumPy's <c>.npy</c> format (little-endian, C order).</summary>
+/// <remarks>Values are widened to <see cref="double"/> on read only through the typed accessors, so float32 data
+/// keeps its exact bits through <see cref="ToFloat32"/>.</remarks>
+public sealed class NpyArray
+{
+    public NpyArray(string dtype, long[] shape, byte[] data)
+    {
+        DType = dtype;
+        Shape = shape;
+        Data = data;
+    }
+
+    /// <summary>NumPy type string without the byte-order mark: <c>f4</c>, <c>f8</c>, <c>i8</c>, <c>i4</c>, <c>u1</c>, <c>b1</c>…</summary>
+    public string DType { get; }
+    public long[] Shape { get; }
+    /// <summary>Raw little-endian element bytes in C order.</summary>
+    public byte[] Data { get; }
+    public long Length => Shape.Aggregate(1L, (a, b) => a * b);
+
+    public float[] ToFloat32() => DType switch
+    {
+        "f4" => Cast<float>(),
+        "f8" => Cast<double>().Select(v => (float)v).ToArray(),
+        "f2" => Cast<Half>().Select(v => (float)v).ToArray(),
+        _ => throw new InvalidDataException($"npy dtype '{DType}' is not a floating-point type."),
+    };
+
+    public long[] ToInt64() => DType switch
+    {
+        "i8" => Cast<long>(),
+        "i4" => Cast<int>().Select(v => (long)v).ToArray(),
+        "i2" => Cast<short>().Select(v => (long)v).ToArray(),
+        "u1" or "b1" => Data.Select(v => (long)v).ToArray(),
+        "i1" => Data.Select(v => (long)(sbyte)v).ToArray(),
+        _ => throw new InvalidDataException($"npy dtype '{DType}' is not an integer type."),
+    };
+
+    public double[] ToFloat64() => DType switch
+    {
+        "f8" => Cast<double>(),
+        _ => ToFloat32().Select(v => (double)v).ToArray(),
+    };
+
+    private T[] Cast<T>() where T : unmanaged =>
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(Data).ToArray();
+}
+
+/// <summary>Reads and writes <c>.npy</c> files (format versions 1.0–3.0 on read; 1.0 on write, as numpy.save does).</summary>
+public static class NpyFile
+{
+    private static readonly byte[] Magic = { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y' };
+
+    public static NpyArray Read(string path)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            return Read(stream);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException($"{path}: the .npy file is truncated.", e);
+        }
+    }
+
+    public static NpyArray Read(Stream stream)
+    {
+        var reader = new BinaryReader(stream);
+        var magic = reader.ReadBytes(6);
+        if (magic.Length < 6 || !magic.AsSpan().SequenceEqual(Magic))
+            throw new InvalidDataException("not a .npy file (bad magic).");
+        int major = reader.ReadByte();
+        reader.ReadByte();
+        int headerLength = major == 1 ? reader.ReadUInt16() : (int)reader.ReadUInt32();
+        var headerBytes = reader.ReadBytes(headerLength);
+        if (headerBytes.Length < headerLength) throw new EndOfStreamException();
+        string header = (major >= 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(headerBytes);
+
+        var descr = Regex.Match(header, @"'descr'\s*:\s*'([<>|=]?)([a-zA-Z]\d*)'");
+        var order = Regex.Match(header, @"'fortran_order'\s*:\s*(True|False)");
+        var shapeMatch = Regex.Match(header, @"'shape'\s*:\s*\(([^)]*)\)");
+        if (!descr.Success || !order.Success || !shapeMatch.Success)
+            throw new InvalidDataException($"unsupported .npy header: {header.Trim()}");
+        if (descr.Groups[1].Value == ">")
+            throw new InvalidDataException("big-endian .npy arrays are not supported.");
+        if (order.Groups[1].Value == "True")
+            throw new InvalidDataException("Fortran-order .npy arrays are not supported; save with C order.");
+        string dtype = descr.Groups[2].Value;
+        long[] shape = shapeMatch.Groups[1].Value
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        int itemSize = ItemSize(dtype);
+        long count = shape.Aggregate(1L, (a, b) => a * b);
+        long byteCount = count * itemSize;
+        if (byteCount > int.MaxValue) throw new InvalidDataException("the .npy array is larger than 2 GB.");
+        var data = reader.ReadBytes((int)byteCount);
+        if (data.Length < byteCount)
+            throw new InvalidDataException($"truncated .npy data: expected {byteCount} bytes, found {data.Length}.");
+        return new NpyArray(dtype, shape, data);
+    }
+
+    public static void WriteFloat32(string path, ReadOnlySpan<float> values, params long[] shape) =>
+        Write(path, "f4", shape, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
+
+    public static void WriteInt64(string path, ReadOnlySpan<long> values, params long[] shape) =>
+        Write(path, "i8", shape, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
+
+    /// <summary>Writes atomically: a temporary file in the same folder, then a rename, so a crash never leaves a half file.</summary>
+    public static void Write(string path, string dtype, long[] shape, ReadOnlySpan<byte> data)
+    {
+        long count = shape.Aggregate(1L, (a, b) => a * b);
+        if (count * ItemSize(dtype) != data.Length)
+            throw new ArgumentException($"shape ({string.Join(", ", shape)}) does not match {data.Length} bytes of {dtype}.");
+        string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(dir);
+        string tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))
+                Write(stream, dtype, shape, data);
+            File.Move(tmp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
+    }
+
+    public static void Write(Stream stream, string dtype, long[] shape, ReadOnlySpan<byte> data)
+    {
+        string shapeText = shape.Length == 1 ? $"({shape[0]},)" : $"({string.Join(", ", shape)})";
+        string endian = dtype is "u1" or "i1" or "b1" ? "|" : "<";
+        string header = $"{{'descr': '{endian}{dtype}', 'fortran_order': False, 'shape': {shapeText}, }}";
+        // numpy pads the header with spaces so that magic + length + header is a multiple of 64, ending in '\n'.
+        int total = 10 + header.Length + 1;
+        int pad = (64 - total % 64) % 64;
+        header = header + new string(' ', pad) + "\n";
+        Span<byte> prefix = stackalloc byte[10];
+        Magic.CopyTo(prefix);
+        prefix[6] = 1;
+        prefix[7] = 0;
+        BinaryPrimitives.WriteUInt16LittleEndian(prefix[8..], (ushort)header.Length);
+        stream.Write(prefix);
+        stream.Write(Encoding.Latin1.GetBytes(header));
+        stream.Write(data);
+    }
+
+    private static int ItemSize(string dtype) => dtype switch
+    {
+        "f4" or "i4" or "u4" => 4,
+        "f8" or "i8" or "u8" => 8,
+        "f2" or "i2" or "u2" => 2,
+        "u1" or "i1" or "b1" => 1,
+        _ => throw new InvalidDataException($"unsupported .npy dtype '{dtype}'."),
+    };
+}
