@@ -10,8 +10,9 @@ namespace ClaMP3.ML.Tokenization;
 /// <remarks>
 /// <para>Exact (matches unidecode 1.3.6, the version the fixtures use): ASCII (unchanged), U+0080–U+00FF (C1 controls
 /// removed, Latin-1 letters and symbols), U+2000–U+203A (spaces, dashes, quotes, <c>…</c> → <c>...</c>, U+2028/U+2029 →
-/// newlines) and U+FEFF (removed). The overrides below were taken from the fixture generator's documented unidecode
-/// values for those ranges (shared/fixtures/README.md, <i>Deviations</i>) where AnyAscii differs.</para>
+/// newlines), U+FEFF (removed) and the music symbols U+2669–U+266F. The overrides below were taken from the fixture generator's documented unidecode
+/// values for those ranges (shared/fixtures/README.md, <i>Deviations</i>) where AnyAscii differs; the music symbols
+/// from unidecode's behaviour on the real corpus (<c>musescore-brassed-up.abc</c>).</para>
 /// <para>Known divergences from unidecode elsewhere (AnyAscii's choice is used):</para>
 /// <list type="bullet">
 /// <item>Characters unidecode has no entry for (emoji, most symbols outside its tables, code points above U+FFFF
@@ -51,6 +52,9 @@ public static class AsciiTransliterator
         [0x2027] = ".",    // ‧  (-)
         [0x2028] = "\n",   // line separator (space)
         [0x2029] = "\n\n", // paragraph separator (space)
+        // Music symbols: MuseScore instrument names reach ABC through xml2abc (nm="B♭ Trumpet" in the real corpus).
+        // unidecode deletes ♩ ♪ ♫ ♬ ♭ ♮ and keeps ♯ as '#'; AnyAscii gives '#' for all but ♭ ('b').
+        [0x2669] = "", [0x266A] = "", [0x266B] = "", [0x266C] = "", [0x266D] = "", [0x266E] = "",
     };
 
     /// <summary>Returns <paramref name="text"/> itself when it is already ASCII, otherwise its ASCII transliteration.</summary>
