@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using ClaMP3.ML.Inference;
+using ClaMP3.ML.Tokenization;
 using ClaMP3.ML.IO;
 
 namespace ClaMP3.Cli.Commands;
@@ -38,7 +39,7 @@ public sealed class EmbedCommand : ICliCommand
 
     internal static readonly string[] Extensions = { ".txt", ".abc", ".mtf", ".npy" };
 
-    /// <summary>Runs the job; returns the exit code (0 when at least one file succeeded or all outputs already existed).</summary>
+    /// <summary>Runs the job; returns the exit code: 0 when at least one file has its output (written now or already there), 1 when none, 2 for a usage or model error.</summary>
     internal static int Run(EmbedJobOptions options, TextWriter stdout, TextWriter stderr)
     {
         if (options.BatchSize < 1) { stderr.WriteLine("error: --batch-size must be at least 1."); return 2; }
@@ -116,7 +117,7 @@ public sealed class EmbedCommand : ICliCommand
             }
             Flush();
             progress.Finish();
-            return progress.SucceededCount > 0 || (progress.FailedCount == 0 && progress.SkippedCount > 0) ? 0 : 1;
+            return progress.SucceededCount + progress.SkippedCount > 0 ? 0 : 1;
         }
     }
 
@@ -145,8 +146,8 @@ public sealed class EmbedCommand : ICliCommand
     {
         PreparedInput prepared;
         if (path.EndsWith(".npy", StringComparison.Ordinal)) prepared = embedder.PrepareAudioFeatures(ReadMertFeatures(path, embedder.Config.AudioFeatureDim, stderr));
-        else if (path.EndsWith(".txt", StringComparison.Ordinal)) prepared = embedder.PrepareText(Clamp3Inputs.ReadUtf8File(path));
-        else prepared = embedder.PrepareScore(Clamp3Inputs.ReadUtf8File(path));
+        else if (path.EndsWith(".txt", StringComparison.Ordinal)) prepared = embedder.PrepareText(SourceText.ReadFile(path));
+        else prepared = embedder.PrepareScore(SourceText.ReadFile(path));
         foreach (var warning in prepared.Warnings) stderr.WriteLine($"warning: {path}: {warning}");
         return prepared;
     }

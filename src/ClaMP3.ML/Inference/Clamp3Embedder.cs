@@ -156,7 +156,7 @@ public sealed class Clamp3Embedder : IDisposable
         ArgumentNullException.ThrowIfNull(text);
         if (tokenizer is null)
             throw new InvalidOperationException("No tokenizer: set Clamp3EmbedderOptions.TokenizerPath (XLM-R's sentencepiece.bpe.model) to embed text.");
-        var joined = Clamp3Inputs.JoinTextLines(text);
+        var joined = XlmRobertaTokenizer.BuildTextInput(text);
         int[] ids;
         lock (gate) ids = tokenizer.Encode(joined, addSpecialTokens: true);
         var warnings = joined.Length == 0 ? new[] { "the text is empty: it is embedded as <s></s>, as the official code does" } : Array.Empty<string>();
@@ -168,7 +168,7 @@ public sealed class Clamp3Embedder : IDisposable
     public PreparedInput PrepareScore(string abcOrMtf)
     {
         ArgumentNullException.ThrowIfNull(abcOrMtf);
-        var normalized = Clamp3Inputs.NormalizeNewlines(abcOrMtf);
+        var normalized = SourceText.NormalizeNewlines(abcOrMtf);
         int[][] patches;
         lock (gate) patches = patchilizer.Encode(normalized, addSpecialPatches: true);
         foreach (var patch in patches)

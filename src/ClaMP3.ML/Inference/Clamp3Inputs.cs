@@ -1,36 +1,15 @@
-using System.Text;
+using ClaMP3.ML.Tokenization;
 using System.Text.RegularExpressions;
 
 namespace ClaMP3.ML.Inference;
 
 /// <summary>
-/// The input building of the official <c>extract_feature</c> (code/extract_clamp3.py) that does not need the model:
-/// newline handling, the text line de-duplication and join, audio framing, and the segment plan.
+/// The input building of the official <c>extract_feature</c> (code/extract_clamp3.py) beyond tokenization: the segment
+/// plan, the re-assembly weights, audio framing, and the warning for ABC without barlines. (Text line handling is
+/// <see cref="XlmRobertaTokenizer.BuildTextInput"/>, file reading <see cref="SourceText.ReadFile"/>.)
 /// </summary>
 public static class Clamp3Inputs
 {
-    /// <summary>The separator the official code joins text lines with (<c>tokenizer.sep_token</c> of XLM-R).</summary>
-    public const string TextLineSeparator = "</s>";
-
-    /// <summary>Python's universal-newline reading: <c>\r\n</c> and a lone <c>\r</c> become <c>\n</c>.</summary>
-    public static string NormalizeNewlines(string text) =>
-        text.Contains('\r') ? text.Replace("\r\n", "\n").Replace('\r', '\n') : text;
-
-    /// <summary>
-    /// The string the official code tokenizes for a <c>.txt</c> input: lines split on <c>\n</c>, duplicates removed,
-    /// empty lines dropped, the rest joined with <c>&lt;/s&gt;</c>. Deviation: duplicates are removed keeping the first
-    /// occurrence's order, where the official <c>list(set(lines))</c> gives a random order per process.
-    /// Whitespace-only lines are not empty and stay (as officially).
-    /// </summary>
-    public static string JoinTextLines(string text)
-    {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var kept = new List<string>();
-        foreach (var line in NormalizeNewlines(text).Split('\n'))
-            if (seen.Add(line) && line.Length > 0) kept.Add(line);
-        return string.Join(TextLineSeparator, kept);
-    }
-
     /// <summary>One segment of an input: items [Start, Start + Length).</summary>
     public readonly record struct Segment(int Start, int Length);
 
@@ -94,7 +73,7 @@ public static class Clamp3Inputs
     {
         if (LooksLikeMtf(score)) return null;
         bool anyMusicLine = false;
-        foreach (var line in NormalizeNewlines(score).Split('\n'))
+        foreach (var line in SourceText.NormalizeNewlines(score).Split('\n'))
         {
             if (line.Trim().Length == 0) continue;
             bool header = line.Length > 1 && ((char.IsLetter(line[0]) && line[1] == ':') || line.StartsWith("%%", StringComparison.Ordinal));
@@ -105,16 +84,5 @@ public static class Clamp3Inputs
         return anyMusicLine
             ? "no music line has a barline: the official patchilizer drops such lines, so only the header and the special patches are embedded"
             : "the score has no music lines: only the header and the special patches are embedded";
-    }
-
-    /// <summary>Decodes strict UTF-8 (as Python's <c>open(encoding="utf-8")</c>), naming the file on failure. A BOM is kept, as officially.</summary>
-    public static string ReadUtf8File(string path)
-    {
-        var bytes = File.ReadAllBytes(path);
-        try { return new UTF8Encoding(false, true).GetString(bytes); }
-        catch (DecoderFallbackException e)
-        {
-            throw new InvalidDataException($"{path}: not valid UTF-8 text (invalid byte at offset {e.Index}).", e);
-        }
     }
 }

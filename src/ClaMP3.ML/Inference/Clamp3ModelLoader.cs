@@ -64,20 +64,19 @@ public static class Clamp3ModelLoader
         catch (System.Text.Json.JsonException) { return null; }
     }
 
-    /// <summary>Parses "cpu", "cuda", "cuda:N" (and anything else libtorch accepts), checking that CUDA is there.</summary>
+    /// <summary>Parses "cpu", "cuda" or "cuda:N", checking that the CUDA device exists.</summary>
     public static torch.Device ParseDevice(string device)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(device);
-        torch.Device parsed;
-        try { parsed = torch.device(device.Trim()); }
-        catch (Exception e) { throw new ArgumentException($"Unknown device '{device}' (use cpu, cuda or cuda:N).", nameof(device), e); }
-        if (parsed.type == DeviceType.CUDA)
-        {
-            if (!torch.cuda.is_available())
-                throw new ArgumentException($"Device '{device}' requested but CUDA is not available (a CUDA build of libtorch, e.g. the TorchSharp-cuda-linux package, and a GPU are needed).", nameof(device));
-            if (parsed.index >= torch.cuda.device_count())
-                throw new ArgumentException($"Device '{device}' requested but only {torch.cuda.device_count()} CUDA device(s) exist.", nameof(device));
-        }
-        return parsed;
+        var m = System.Text.RegularExpressions.Regex.Match(device.Trim().ToLowerInvariant(), @"^(cpu|cuda)(?::(\d+))?$");
+        if (!m.Success) throw new ArgumentException($"Unknown device '{device}' (use cpu, cuda or cuda:N).", nameof(device));
+        if (m.Groups[1].Value == "cpu") return torch.CPU;
+        // Checked before torch.device(): a CPU-only libtorch throws an unhelpful error for any CUDA device.
+        if (!torch.cuda.is_available())
+            throw new ArgumentException($"Device '{device}' requested but CUDA is not available (it needs an NVIDIA GPU and a CUDA build of libtorch, e.g. the libtorch-cuda-12.8-linux-x64 or TorchSharp-cuda-linux package, instead of libtorch-cpu).", nameof(device));
+        int index = m.Groups[2].Success ? int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+        if (index >= torch.cuda.device_count())
+            throw new ArgumentException($"Device '{device}' requested but only {torch.cuda.device_count()} CUDA device(s) exist.", nameof(device));
+        return torch.device(DeviceType.CUDA, index);
     }
 }

@@ -1,4 +1,5 @@
 using ClaMP3.ML.Inference;
+using ClaMP3.ML.Tokenization;
 
 namespace ClaMP3.ML.Tests.Model;
 
@@ -25,16 +26,7 @@ public class Clamp3InputsTests
         var texts = Clamp3Fixture.Cases.Where(c => c.Modality == "text").ToList();
         Assert.IsTrue(texts.Count >= 9);
         foreach (var c in texts)
-            Assert.AreEqual(c.JoinedText, Clamp3Inputs.JoinTextLines(Clamp3Inputs.ReadUtf8File(Clamp3Fixture.PathOf(c.Input))), c.ToString());
-    }
-
-    [TestMethod]
-    public void TextJoinDeduplicatesInFirstOccurrenceOrderBeforeDroppingEmptyLines()
-    {
-        Assert.AreEqual("b</s>a</s> </s>c", Clamp3Inputs.JoinTextLines("b\r\na\n\nb\r \na\rc\n"));
-        Assert.AreEqual("a</s>a ", Clamp3Inputs.JoinTextLines("a\na \na"));
-        Assert.AreEqual("", Clamp3Inputs.JoinTextLines(""));
-        Assert.AreEqual("", Clamp3Inputs.JoinTextLines("\n\r\n"));
+            Assert.AreEqual(c.JoinedText, XlmRobertaTokenizer.BuildTextInput(SourceText.ReadFile(Clamp3Fixture.PathOf(c.Input))), c.ToString());
     }
 
     [TestMethod]
@@ -63,13 +55,4 @@ public class Clamp3InputsTests
         Assert.IsFalse(Clamp3Inputs.LooksLikeMtf("X:1\nticks_per_beat 480"));
     }
 
-    [TestMethod]
-    public void NonUtf8TextIsRejectedWithItsPath()
-    {
-        using var dir = TestPaths.NewTempDir();
-        var path = Path.Combine(dir.Path, "latin1.txt");
-        File.WriteAllBytes(path, new byte[] { (byte)'a', 0xE9, (byte)'b' });
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => Clamp3Inputs.ReadUtf8File(path));
-        StringAssert.Contains(e.Message, path);
-    }
 }

@@ -1,4 +1,5 @@
 using ClaMP3.ML.Inference;
+using ClaMP3.ML.Tokenization;
 using ClaMP3.ML.IO;
 using ClaMP3.ML.Modeling;
 using TorchSharp;
@@ -30,8 +31,8 @@ public class Clamp3ParityTests
         var path = Clamp3Fixture.PathOf(c.Input);
         return c.Modality switch
         {
-            "text" => e.PrepareText(Clamp3Inputs.ReadUtf8File(path)),
-            "symbolic" => e.PrepareScore(Clamp3Inputs.ReadUtf8File(path)),
+            "text" => e.PrepareText(SourceText.ReadFile(path)),
+            "symbolic" => e.PrepareScore(SourceText.ReadFile(path)),
             _ => e.PrepareAudioFeatures(ReadFeatures(path)),
         };
     }
