@@ -1,4 +1,5 @@
 using ClaMP3.ML.Modeling.Mert;
+using ClaMP3.ML.Preprocessing.Audio;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,6 +26,50 @@ public sealed class MertExtractor : IDisposable
         _device = ParseDevice(device);
         if (_device.type != DeviceType.CPU) Model.to(_device);
         Model.eval();
+    }
+
+    /// <summary>Loads an HF MERT folder (<c>config.json</c> + <c>model.safetensors</c> or <c>pytorch_model.bin</c>).</summary>
+    public static MertExtractor Load(string modelDir, string device = "cpu") => new(MertPretrained.Load(modelDir, device), device);
+
+    /// <summary>(W, H) features of an audio file (.wav .mp3 .flac .ogg): decode, mono, 24 kHz, normalise, 5 s windows.</summary>
+    /// <exception cref="AudioDecodingException">The file cannot be decoded (the message names it).</exception>
+    /// <exception cref="AudioTooShortException">No window is left (under 1 s of audio): the official script writes nothing.</exception>
+    public FeatureMatrix ExtractFromFile(string path) => ExtractLayersFromFile(path).MeanOverLayers();
+
+    /// <summary>(L, W, H) features of an audio file (what extract_mert.py saves without <c>--mean_features</c>).</summary>
+    public MertLayerFeatures ExtractLayersFromFile(string path)
+    {
+        var normalized = MertAudioPreprocessor.Prepare(path);
+        return ExtractLayersFromWindows(MertAudioPreprocessor.Windows(normalized, path)) with
+        {
+            AudioSeconds = normalized.Length / (double)MertAudioPreprocessor.TargetSampleRate,
+        };
+    }
+
+    /// <summary>(W, H) features of mono samples in memory at any sample rate (resampled to 24 kHz and normalised here).</summary>
+    /// <exception cref="AudioTooShortException">Under 1 s of audio.</exception>
+    public FeatureMatrix Extract(float[] samples, int sampleRate) => ExtractLayers(samples, sampleRate).MeanOverLayers();
+
+    /// <summary>(W, H) features of multi-channel samples (<paramref name="channels"/>[c][i]); channels are averaged first.</summary>
+    public FeatureMatrix Extract(float[][] channels, int sampleRate) => ExtractLayers(channels, sampleRate).MeanOverLayers();
+
+    /// <summary>(L, W, H) features of mono samples in memory.</summary>
+    public MertLayerFeatures ExtractLayers(float[] samples, int sampleRate)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        return ExtractLayers(new[] { samples }, sampleRate);
+    }
+
+    /// <summary>(L, W, H) features of multi-channel samples in memory.</summary>
+    public MertLayerFeatures ExtractLayers(float[][] channels, int sampleRate)
+    {
+        ArgumentNullException.ThrowIfNull(channels);
+        if (sampleRate <= 0) throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, "the sample rate must be positive.");
+        var normalized = MertAudioPreprocessor.Prepare(new DecodedAudio(channels, sampleRate));
+        return ExtractLayersFromWindows(MertAudioPreprocessor.Windows(normalized)) with
+        {
+            AudioSeconds = normalized.Length / (double)MertAudioPreprocessor.TargetSampleRate,
+        };
     }
 
     /// <summary>Per-window, per-hidden-state features of already normalised 24 kHz windows: (L, W, H).</summary>

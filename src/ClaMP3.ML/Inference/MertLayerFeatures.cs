@@ -4,6 +4,9 @@ namespace ClaMP3.ML.Inference;
 /// extract_mert.py saves without <c>--mean_features</c>.</summary>
 public sealed record MertLayerFeatures(float[] Values, int Layers, int Windows, int Hidden)
 {
+    /// <summary>Length of the 24 kHz audio the features came from (0 when built from windows).</summary>
+    public double AudioSeconds { get; init; }
+
     /// <summary>Mean over the L hidden states → (W, H): what <c>--mean_features</c> saves as (1, W, H).</summary>
     public FeatureMatrix MeanOverLayers()
     {
