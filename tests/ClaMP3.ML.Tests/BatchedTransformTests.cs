@@ -46,7 +46,7 @@ public class BatchedTransformTests
         public static float[] Expected(string s, long position) => new float[] { s.Length, s.Length > 0 ? s[0] : 0, position };
     }
 
-    private sealed class TextStatsTransformer : BatchedTransformer<ReadOnlyMemory<char>>
+    private sealed class TextStatsTransformer : BatchedTransformer
     {
         public TextStatsTransformer(TextStatsMapper mapper) : base(mapper) { }
     }

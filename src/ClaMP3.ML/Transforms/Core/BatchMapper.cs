@@ -9,38 +9,24 @@ namespace ClaMP3.ML.Transforms.Core;
 /// </summary>
 /// <typeparam name="TIn">The ML.NET representation of the input column (<see cref="ReadOnlyMemory{T}"/> of char for
 /// text, <see cref="VBuffer{T}"/> of float for vectors).</typeparam>
-public abstract class BatchMapper<TIn>
+public abstract class BatchMapper<TIn> : BatchMapperBase
 {
     protected BatchMapper(string inputColumnName, int batchSize, RowErrorMode errorMode)
+        : base(inputColumnName, batchSize, errorMode)
     {
-        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be at least 1.");
-        InputColumnName = inputColumnName;
-        BatchSize = batchSize;
-        ErrorMode = errorMode;
     }
 
-    public string InputColumnName { get; }
-    public int BatchSize { get; }
-    public RowErrorMode ErrorMode { get; }
+    internal override IDataView CreateView(IDataView input) => new BatchedDataView<TIn>(input, this);
 
-    /// <summary>The output columns, in order.</summary>
-    public abstract IReadOnlyList<MappedColumn> Outputs { get; }
-
-    /// <summary>Throws a clear <see cref="ArgumentOutOfRangeException"/> when the input column has the wrong type.</summary>
-    public abstract void CheckInputType(DataViewType type);
+    internal override IRowToRowMapper CreateRowMapper(DataViewSchema inputSchema) => new BatchedRowMapper<TIn>(inputSchema, this);
 
     /// <summary>Input values are reused by ML.NET cursors: make an independent copy before buffering.</summary>
     public abstract TIn Copy(in TIn value);
 
-    /// <summary>Maps a batch. <paramref name="results"/>[i][c] receives output column c of row i. Throwing
+    /// <summary>Maps a batch. <paramref name="results"/>[i][c] receives output column c of row i (vector columns as
+    /// <c>float[]</c>, text as <see cref="ReadOnlyMemory{T}"/> of char, scalars as their raw type). Throwing
     /// <see cref="RowMappingException"/> marks single rows as bad; anything else fails the whole batch.</summary>
     public abstract void MapBatch(IReadOnlyList<TIn> inputs, IReadOnlyList<long> rowPositions, object?[][] results);
-
-    /// <summary>The values a failed row gets under <see cref="RowErrorMode.MissingValue"/>.</summary>
-    public abstract object MissingValue(int outputIndex);
-
-    /// <summary>Where warnings go (ML.NET's channel when an MLContext was given, else standard error).</summary>
-    public Action<string> Warn { get; set; } = message => Console.Error.WriteLine(message);
 
     /// <summary>Maps a batch and applies the error mode row by row, so one bad row never loses its neighbours.</summary>
     internal object?[][] MapBatchSafely(IReadOnlyList<TIn> inputs, IReadOnlyList<long> positions)
@@ -75,8 +61,39 @@ public abstract class BatchMapper<TIn>
         }
         return results;
     }
+}
 
-    private object?[] HandleBadRow(long position, RowMappingException e)
+/// <summary>The non-generic face of a <see cref="BatchMapper{TIn}"/>: column names, batch size, outputs.</summary>
+public abstract class BatchMapperBase
+{
+    private protected BatchMapperBase(string inputColumnName, int batchSize, RowErrorMode errorMode)
+    {
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be at least 1.");
+        InputColumnName = inputColumnName;
+        BatchSize = batchSize;
+        ErrorMode = errorMode;
+    }
+
+    public string InputColumnName { get; }
+    public int BatchSize { get; }
+    public RowErrorMode ErrorMode { get; }
+
+    /// <summary>The output columns, in order.</summary>
+    public abstract IReadOnlyList<MappedColumn> Outputs { get; }
+
+    /// <summary>Throws a clear <see cref="ArgumentOutOfRangeException"/> when the input column has the wrong type.</summary>
+    public abstract void CheckInputType(DataViewType type);
+
+    /// <summary>The values a failed row gets under <see cref="RowErrorMode.MissingValue"/>.</summary>
+    public abstract object MissingValue(int outputIndex);
+
+    /// <summary>Where warnings go (ML.NET's channel when an MLContext was given, else standard error).</summary>
+    public Action<string> Warn { get; set; } = message => Console.Error.WriteLine(message);
+
+    internal abstract IDataView CreateView(IDataView input);
+    internal abstract IRowToRowMapper CreateRowMapper(DataViewSchema inputSchema);
+
+    private protected object?[] HandleBadRow(long position, RowMappingException e)
     {
         string message = $"Row {position}, column '{InputColumnName}': {e.Message}";
         if (ErrorMode == RowErrorMode.Throw) throw new InvalidOperationException(message, e);

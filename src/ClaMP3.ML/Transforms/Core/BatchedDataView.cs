@@ -177,7 +177,7 @@ internal sealed class BatchedDataView<TIn> : IDataView
 /// <summary>Output schema of a batched transform: the input's columns, then the mapper's (hiding same-named inputs).</summary>
 internal static class BatchedSchema
 {
-    public static DataViewSchema Build<TIn>(DataViewSchema input, BatchMapper<TIn> mapper)
+    public static DataViewSchema Build(DataViewSchema input, BatchMapperBase mapper)
     {
         var column = input.GetColumnOrNull(mapper.InputColumnName)
             ?? throw new ArgumentOutOfRangeException(nameof(input),

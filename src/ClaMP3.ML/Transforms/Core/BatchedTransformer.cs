@@ -10,19 +10,19 @@ namespace ClaMP3.ML.Transforms.Core;
 /// <see cref="PredictionEngine{TSrc,TDst}"/>. ML.NET's own model format cannot hold third-party transformers (its
 /// loader registry is internal), so <see cref="Save"/> points to <c>Clamp3ModelFile</c>, which can.
 /// </summary>
-public abstract class BatchedTransformer<TIn> : ITransformer
+public abstract class BatchedTransformer : ITransformer
 {
-    protected BatchedTransformer(BatchMapper<TIn> mapper) => Mapper = mapper;
+    protected BatchedTransformer(BatchMapperBase mapper) => Mapper = mapper;
 
-    protected internal BatchMapper<TIn> Mapper { get; }
+    protected internal BatchMapperBase Mapper { get; }
 
     public bool IsRowToRowMapper => true;
 
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => BatchedSchema.Build(inputSchema, Mapper);
 
-    public IDataView Transform(IDataView input) => new BatchedDataView<TIn>(input, Mapper);
+    public IDataView Transform(IDataView input) => Mapper.CreateView(input);
 
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new BatchedRowMapper<TIn>(inputSchema, Mapper);
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => Mapper.CreateRowMapper(inputSchema);
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => throw new NotSupportedException(
         $"{GetType().Name} cannot be written by mlContext.Model.Save: ML.NET's model format only loads Microsoft's own " +
