@@ -1,0 +1,96 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+
+namespace ClaMP3.ML.Checkpoints;
+
+/// <summary>
+/// The safetensors format: an 8-byte little-endian header length N, N bytes of JSON
+/// (<c>{"__metadata__": {str: str}, name: {"dtype", "shape", "data_offsets": [begin, end]}}</c>, offsets relative to
+/// the end of the header), then the raw little-endian tensor data.
+/// </summary>
+public static class Safetensors
+{
+    private const long MaxHeaderBytes = 100_000_000; // the reference implementation's limit
+
+    /// <summary>True when the file starts like a safetensors file (a plausible header length followed by '{').</summary>
+    public static bool LooksLikeSafetensors(ReadOnlySpan<byte> start, long fileLength)
+    {
+        if (start.Length < 9) return false;
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(start);
+        return n >= 2 && n <= (ulong)Math.Min(MaxHeaderBytes, fileLength - 8) && start[8] == (byte)'{';
+    }
+
+    public static StateDict Read(string path)
+    {
+        using var file = OpenRead(path);
+        long length = file.Length;
+        if (length < 8) throw new InvalidDataException($"{path}: {length} bytes is too short for a safetensors file (needs an 8-byte header length).");
+        Span<byte> lenBytes = stackalloc byte[8];
+        file.ReadExactly(lenBytes);
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lenBytes);
+        if (headerLength > (ulong)Math.Min(MaxHeaderBytes, length - 8))
+            throw new InvalidDataException($"{path}: safetensors header length {headerLength} exceeds the file ({length} bytes) or the {MaxHeaderBytes}-byte limit (truncated or not a safetensors file?).");
+        var header = new byte[headerLength];
+        file.ReadExactly(header);
+        long dataStart = 8 + (long)headerLength;
+        long dataLength = length - dataStart;
+
+        var tensors = new List<KeyValuePair<string, CheckpointTensor>>();
+        var metadata = new Dictionary<string, object?>();
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(header); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: the safetensors header is not valid JSON: {e.Message}", e); }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: the safetensors header is not a JSON object.");
+            foreach (var property in doc.RootElement.EnumerateObject())
+            {
+                if (property.Name == "__metadata__")
+                {
+                    if (property.Value.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: '__metadata__' is not an object.");
+                    foreach (var m in property.Value.EnumerateObject())
+                        metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString() : m.Value.GetRawText();
+                    continue;
+                }
+                var (dtype, shape, begin, end) = ParseEntry(path, property);
+                long expected = checked(CheckpointTensor.ElementCountOf(shape) * dtype.ElementSize());
+                if (end - begin != expected)
+                    throw new InvalidDataException($"{path}: tensor '{property.Name}' ({dtype} [{string.Join(", ", shape)}]) needs {expected} bytes, its data_offsets span {end - begin}.");
+                if (end > dataLength)
+                    throw new InvalidDataException($"{path}: tensor '{property.Name}' ends at data byte {end}, but the file has only {dataLength} data bytes (truncated?).");
+                var data = new byte[expected];
+                file.Position = dataStart + begin;
+                file.ReadExactly(data);
+                tensors.Add(new(property.Name, new CheckpointTensor(dtype, shape, data)));
+            }
+        }
+        return new StateDict(tensors, path, metadata);
+    }
+
+    private static (TensorDType dtype, long[] shape, long begin, long end) ParseEntry(string path, JsonProperty property)
+    {
+        try
+        {
+            var e = property.Value;
+            var dtypeName = e.GetProperty("dtype").GetString() ?? "";
+            var dtype = TensorDTypes.FromSafetensorsName(dtypeName)
+                ?? throw new InvalidDataException($"{path}: tensor '{property.Name}' has unsupported dtype '{dtypeName}'.");
+            var shape = e.GetProperty("shape").EnumerateArray().Select(x => x.GetInt64()).ToArray();
+            if (shape.Any(d => d < 0)) throw new InvalidDataException($"{path}: tensor '{property.Name}' has a negative dimension.");
+            var offsets = e.GetProperty("data_offsets").EnumerateArray().Select(x => x.GetInt64()).ToArray();
+            if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0])
+                throw new InvalidDataException($"{path}: tensor '{property.Name}' has invalid data_offsets [{string.Join(", ", offsets)}].");
+            return (dtype, shape, offsets[0], offsets[1]);
+        }
+        catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{path}: tensor '{property.Name}' has a malformed header entry (needs dtype, shape, data_offsets): {ex.Message}", ex);
+        }
+    }
+
+    internal static FileStream OpenRead(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Checkpoint file not found: {path}", path);
+        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+    }
+}
