@@ -82,7 +82,8 @@ public sealed class Clamp3ZeroShotTransformer : BatchedTransformer
             Outputs = new[]
             {
                 new MappedColumn(options.ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, _labels.Length),
-                    a => a.AddSlotNames(_labels.Length, (ref VBuffer<ReadOnlyMemory<char>> names) => names = new VBuffer<ReadOnlyMemory<char>>(slotNames.Length, slotNames))),
+                    a => a.Add("SlotNames", new VectorDataViewType(TextDataViewType.Instance, _labels.Length),
+                        (ValueGetter<VBuffer<ReadOnlyMemory<char>>>)((ref VBuffer<ReadOnlyMemory<char>> names) => names = new VBuffer<ReadOnlyMemory<char>>(slotNames.Length, slotNames)))),
                 new MappedColumn(options.PredictedLabelColumnName, TextDataViewType.Instance),
             };
         }
