@@ -127,6 +127,18 @@ public class CheckpointSafetyTests
     }
 
     [TestMethod]
+    public void BigEndianCheckpointIsRefused()
+    {
+        using var tmp = TestPaths.NewTempDir();
+        var path = Path.Combine(tmp.Path, "big.pth");
+        var p = new HandPickle().Proto().EmptyDict().Str("w").Tensor("FloatStorage", "0", 1, 0, new long[] { 1 }, new long[] { 1 }).SetItem().Stop();
+        HandPickle.WriteZip(path, p.ToArray(), new Dictionary<string, byte[]> { ["0"] = new byte[4] }, byteOrder: "big");
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => CheckpointReader.Read(path));
+        StringAssert.Contains(e.Message, path);
+        StringAssert.Contains(e.Message, "big");
+    }
+
+    [TestMethod]
     public void SelfReferencingAndDeeplyNestedPicklesFailCleanly()
     {
         using var tmp = TestPaths.NewTempDir();

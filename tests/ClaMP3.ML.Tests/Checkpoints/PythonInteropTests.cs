@@ -98,7 +98,6 @@ public class PythonInteropTests
         var w = CheckpointTensor.FromFloat32(new float[] { 1, -2, 3.5f, 4, 5, 6e-8f }, 2, 3);
         var b = CheckpointTensor.FromFloat32(new float[] { 0.25f, -0.5f }, 2);
         var model = new StateDict(new KeyValuePair<string, CheckpointTensor>[] { new("weight", w), new("bias", b) });
-        CheckpointTensor Step(float s) => CheckpointTensor.FromFloat32(new[] { s });
         var step = new CheckpointTensor(TensorDType.Float32, Array.Empty<long>(), BitConverter.GetBytes(3f));
         var state = new Dictionary<long, object?>
         {
