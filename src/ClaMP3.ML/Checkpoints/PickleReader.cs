@@ -63,20 +63,23 @@ internal sealed class TensorRef
         return true;
     }
 
-    /// <summary>Copies a strided view into C order (e.g. a saved <c>t.t()</c>).</summary>
+    /// <summary>Copies a strided view into C order (e.g. a saved <c>t.t()</c>), a run at a time when the last dimension is dense.</summary>
     private void Gather(byte[] storage, byte[] result, int es)
     {
         int dims = Size.Length;
-        var index = new long[dims];
+        bool denseRows = Stride[dims - 1] == 1;
+        long run = denseRows ? Size[dims - 1] : 1;   // elements copied per step
+        int outer = denseRows ? dims - 1 : dims;     // dimensions walked by the index
+        var index = new long[outer];
+        long steps = result.LongLength / es / run;
         long outPos = 0;
-        long n = result.LongLength / es;
-        for (long i = 0; i < n; i++)
+        for (long i = 0; i < steps; i++)
         {
             long src = Offset;
-            for (int d = 0; d < dims; d++) src += index[d] * Stride[d];
-            Array.Copy(storage, src * es, result, outPos, es);
-            outPos += es;
-            for (int d = dims - 1; d >= 0; d--)
+            for (int d = 0; d < outer; d++) src += index[d] * Stride[d];
+            Array.Copy(storage, src * es, result, outPos, run * es);
+            outPos += run * es;
+            for (int d = outer - 1; d >= 0; d--)
             {
                 if (++index[d] < Size[d]) break;
                 index[d] = 0;
