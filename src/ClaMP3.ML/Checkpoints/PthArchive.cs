@@ -75,7 +75,7 @@ internal sealed class PthArchive : IDisposable
         if (key.Length == 0 || key.Contains('/') || key.Contains('\\') || key.Contains(".."))
             throw new InvalidDataException($"storage key '{key}' is not a plain entry name");
         if (pid[3] is not string) throw new InvalidDataException($"storage location is a {PickleReader.Describe(pid[3])}");
-        if (pid[4] is not long numel || numel < 0) throw new InvalidDataException($"storage size is {PickleReader.Describe(pid[4])}");
+        if (pid[4] is not long numel || numel < 0 || numel > Array.MaxLength) throw new InvalidDataException($"storage size {pid[4] ?? "None"} ({PickleReader.Describe(pid[4])}) is not a valid element count");
         return new StorageRef { Key = key, DType = dtype, Numel = numel, Load = LoadStorage };
     }
 
