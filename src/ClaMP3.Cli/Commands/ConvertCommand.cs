@@ -28,16 +28,17 @@ public sealed class ConvertCommand : ICliCommand
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace existing outputs (default: skip them, so an interrupted run resumes)." };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Files converted in parallel.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only failures and the summary (no warnings)." };
+        var errorLog = new Option<string?>("--error-log") { Description = "Also append \"<input path> <reason>\" per rejected file to this file, like the official logs/*_error_log.txt." };
 
-        var command = new Command(converter.Name, converter.Description) { input, output, m3, overwrite, jobs, quiet };
+        var command = new Command(converter.Name, converter.Description) { input, output, m3, overwrite, jobs, quiet, errorLog };
         command.SetAction(parse => Run(converter, parse.GetValue(input)!, parse.GetValue(output)!,
             new ConverterOptions(parse.GetValue(m3)), parse.GetValue(overwrite), parse.GetValue(jobs), parse.GetValue(quiet),
-            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
+            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, parse.GetValue(errorLog)));
         return command;
     }
 
     internal static int Run(IFileConverter converter, string input, string outputDir, ConverterOptions options, bool overwrite,
-        int jobs, bool quiet, TextWriter stdout, TextWriter stderr)
+        int jobs, bool quiet, TextWriter stdout, TextWriter stderr, string? errorLog = null)
     {
         if (!File.Exists(input) && !Directory.Exists(input))
         {
@@ -62,6 +63,11 @@ public sealed class ConvertCommand : ICliCommand
             }
         };
         var report = batch.Run(input, outputDir);
+        if (errorLog is not null && report.Failed.Count > 0)
+        {
+            if (Path.GetDirectoryName(Path.GetFullPath(errorLog)) is { } logDir) Directory.CreateDirectory(logDir);
+            File.AppendAllLines(errorLog, report.Failed.Select(r => $"{r.InputPath} {r.Reason}"));
+        }
 
         foreach (var r in report.Skipped.Where(r => r.Status == BatchFileStatus.SkippedCollision))
             stderr.WriteLine($"skipped: {r.InputPath}: {r.Reason}");

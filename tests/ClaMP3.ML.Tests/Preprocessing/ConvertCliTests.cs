@@ -71,9 +71,11 @@ public class ConvertCliTests
         string bad = Path.Combine(tmp.Path, "bad");
         Directory.CreateDirectory(bad);
         File.WriteAllBytes(Path.Combine(bad, "x.mid"), "MThd\0\0\0\x06"u8.ToArray());
-        var (code, _, stderr) = Clamp3("convert", "midi2mtf", bad, Path.Combine(tmp.Path, "o1"));
+        string log = Path.Combine(tmp.Path, "logs", "midi2mtf_error_log.txt");
+        var (code, _, stderr) = Clamp3("convert", "midi2mtf", bad, Path.Combine(tmp.Path, "o1"), "--error-log", log);
         Assert.AreEqual(ConvertCommand.ExitNothingConverted, code, "nothing could be converted");
         StringAssert.Contains(stderr, Path.Combine(bad, "x.mid"));
+        StringAssert.StartsWith(File.ReadAllText(log), Path.Combine(bad, "x.mid") + " EOFError");
 
         (code, _, _) = Clamp3("convert", "midi2mtf", Path.Combine(tmp.Path, "missing"), Path.Combine(tmp.Path, "o2"));
         Assert.AreEqual(ConvertCommand.ExitUsage, code);

@@ -52,16 +52,13 @@ public static class MidiToMtf
     {
         var sb = new StringBuilder(merged.Count * 20);
         sb.Append("ticks_per_beat ").Append(ticksPerBeat);
-        var line = new StringBuilder(64);
         foreach (var msg in merged)
         {
             if (m3Compatible && msg.Meta is { IsTextLike: true }) continue;
-            line.Clear();
-            msg.AppendDictValues(line);
-            string text = PythonText.Strip(line.ToString());
             sb.Append('\n');
-            if (PythonText.NeedsUnicodeEscape(text)) PythonText.AppendUnicodeEscaped(sb, text);
-            else sb.Append(text);
+            // A line starts with the type name and ends with a number, ']' or ')', so .strip() never changes it, and
+            // unicode_escape works character by character, so escaping the str values alone escapes the line.
+            msg.AppendDictValues(sb, escapeStrings: true);
         }
         return sb.ToString();
     }

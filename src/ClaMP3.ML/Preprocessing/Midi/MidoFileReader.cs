@@ -150,24 +150,39 @@ internal sealed class MidoFileReader
     {
         var spec = MidoSpecs.MessageByStatus(status)
                    ?? throw new MidoException("OSError", $"undefined status byte 0x{status:x2}");
-        int[] read = ReadBytes(spec.Length - 1 - (peek is null ? 0 : 1));
-        int[] data = peek is null ? read : [peek.Value, .. read];
+        // Data bytes: the running-status byte (if any), then what is still to read (nothing if that is negative).
+        int toRead = Math.Max(0, spec.Length - 1 - (peek is null ? 0 : 1));
+        if (toRead > 0 && _data.Length - _pos < toRead)
+        {
+            _pos = _data.Length;
+            throw new MidoException("EOFError", "", $"unexpected end of file in track {_trackIndex}");
+        }
+        int count = toRead + (peek is null ? 0 : 1);
+        Span<int> data = stackalloc int[count];
+        int n = 0;
+        if (peek is not null) data[n++] = peek.Value;
+        for (int k = 0; k < toRead; k++) data[n++] = _data[_pos++];
         foreach (int b in data)
             if (b > 127) throw new MidoException("OSError", "data byte must be in range 0..127");
 
         // Message.from_bytes → decode_message: pitchwheel, quarter_frame and songpos decode specially; the others
         // must have exactly length-1 data bytes (a running-status byte after a one-byte message breaks that).
-        MidoValue I(long v) => MidoValue.FromInt(v);
-        int channel = status & 0x0f;
-        MidoValue[] values = spec.Type switch
+        MidoValue[] values;
+        switch (spec.Type)
         {
-            "pitchwheel" => [I(channel), I(data[0] | ((data[1] << 7) - 8192))],
-            "quarter_frame" => [I(data[0] >> 4), I(data[0] & 15)],
-            "songpos" => [I(data[0] | (data[1] << 7))],
-            _ when data.Length != spec.Length - 1 => throw MidoException.Value($"wrong number of bytes for {spec.Type} message"),
-            _ when spec.IsChannel => [I(channel), .. data.Select(b => I(b))],
-            _ => data.Select(b => I(b)).ToArray(),
-        };
+            case "pitchwheel": values = [MidoValue.FromInt(status & 0x0f), MidoValue.FromInt(data[0] | ((data[1] << 7) - 8192))]; break;
+            case "quarter_frame": values = [MidoValue.FromInt(data[0] >> 4), MidoValue.FromInt(data[0] & 15)]; break;
+            case "songpos": values = [MidoValue.FromInt(data[0] | (data[1] << 7))]; break;
+            default:
+            {
+                if (count != spec.Length - 1) throw MidoException.Value($"wrong number of bytes for {spec.Type} message");
+                int offset = spec.IsChannel ? 1 : 0;
+                values = new MidoValue[count + offset];
+                if (spec.IsChannel) values[0] = MidoValue.FromInt(status & 0x0f);
+                for (int k = 0; k < count; k++) values[k + offset] = MidoValue.FromInt(data[k]);
+                break;
+            }
+        }
         return new MidoMessage(spec, values, delta);
     }
 

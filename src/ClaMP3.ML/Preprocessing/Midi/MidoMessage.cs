@@ -44,14 +44,16 @@ internal sealed class MidoMessage
     }
 
     /// <summary><c>" ".join(str(v) for v in msg.dict().values())</c>: channel messages put the time first, metas last.</summary>
-    public void AppendDictValues(StringBuilder sb)
+    /// <param name="escapeStrings">Apply Python's <c>unicode_escape</c> to str values (what an MTF line needs).</param>
+    public void AppendDictValues(StringBuilder sb, bool escapeStrings = false)
     {
         sb.Append(Type);
         if (!IsMeta) sb.Append(' ').Append(Time);
         foreach (var v in Values)
         {
             sb.Append(' ');
-            v.AppendTo(sb);
+            if (escapeStrings && v.Kind == MidoValueKind.Str && PythonText.NeedsUnicodeEscape(v.Str!)) PythonText.AppendUnicodeEscaped(sb, v.Str!);
+            else v.AppendTo(sb);
         }
         if (IsMeta) sb.Append(' ').Append(Time);
     }

@@ -140,6 +140,8 @@ internal static class MidoSpecs
     /// <summary><c>check_value(name, value)</c> for a channel/system message attribute.</summary>
     public static void CheckMessageValue(string name, MidoValue v)
     {
+        // The common case first: an in-range int for a 7-bit attribute.
+        if (v.Kind == MidoValueKind.Int && v.Int is >= 0 and <= 127 && name is "note" or "velocity" or "control" or "value" or "program" or "song") return;
         switch (name)
         {
             case "time":

@@ -38,7 +38,8 @@ internal static class MidoTrackMerger
             previous = ticks[k];
             var msg = absolute[k];
             if (msg.Meta == MidoSpecs.EndOfTrack) { carried += delta; continue; }
-            merged.Add(msg.WithTime(checked(delta + carried)));
+            msg.Time = checked(delta + carried); // the tracks are ours alone: no need for mido's copy
+            merged.Add(msg);
             carried = 0;
         }
         merged.Add(new MidoMessage(MidoSpecs.EndOfTrack, [], carried));

@@ -38,7 +38,8 @@ internal static class MtfParser
     /// <summary><c>str_to_msg</c>.</summary>
     internal static MidoMessage ParseLine(string line)
     {
-        string type = line.Split(' ')[0];
+        int space = line.IndexOf(' ');
+        string type = space < 0 ? line : line[..space];
         var spec = MidoSpecs.MessageByName(type);
         var meta = spec is null ? MidoSpecs.MetaByName(type) : null;
         if (spec is null && meta is null)
@@ -81,7 +82,9 @@ internal static class MtfParser
         }
         else
         {
-            values = line.Split(' ').Select(t => new Token(t, null)).ToList();
+            string[] parts = line.Split(' ');
+            values = new List<Token>(parts.Length);
+            foreach (var t in parts) values.Add(new Token(t, null));
         }
 
         return spec is not null ? BuildMessage(spec, values) : BuildMeta(meta!, values);
@@ -144,9 +147,11 @@ internal static class MtfParser
         if (!numericDefault) return token.Sequence ?? MidoValue.FromStr(token.Text!);
         if (token.Sequence is { } seq)
             throw MidoException.Type($"float() argument must be a string or a real number, not '{seq.PythonTypeName}'");
+        if (PythonText.TryParsePlainInt(token.Text!, out long plain)) return MidoValue.FromInt(plain);
         if (!PythonText.TryParseFloat(token.Text!, out double f))
             throw MidoException.Value($"could not convert string to float: {PythonText.Repr(token.Text!)}");
-        if (double.IsFinite(f) && Math.Floor(f) == f) return MidoValue.FromBig(new System.Numerics.BigInteger(f));
+        if (double.IsFinite(f) && Math.Floor(f) == f)
+            return Math.Abs(f) < 9.2e18 ? MidoValue.FromInt((long)f) : MidoValue.FromBig(new System.Numerics.BigInteger(f));
         return MidoValue.FromFloat(f);
     }
 

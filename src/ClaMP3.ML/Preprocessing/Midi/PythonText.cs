@@ -163,6 +163,7 @@ internal static class PythonText
     /// <c>ValueError: could not convert string to float</c>. (Non-ASCII digits, which CPython accepts, are rejected.)</summary>
     public static bool TryParseFloat(string token, out double value)
     {
+        if (TryParsePlainInt(token, out long plain)) { value = plain; return true; }
         value = 0;
         string s = Strip(token);
         if (s.Length == 0) return false;
@@ -201,6 +202,7 @@ internal static class PythonText
     /// every caller here rejects such values anyway, with the same message CPython gives for any out-of-range value.</summary>
     public static bool TryParseInt(string token, out long value)
     {
+        if (TryParsePlainInt(token, out value)) return true;
         value = 0;
         string s = Strip(token);
         int i = 0;
@@ -212,6 +214,22 @@ internal static class PythonText
         if (d.Length > 18) { value = negative ? -long.MaxValue : long.MaxValue; return true; }
         value = d.Length == 0 ? 0 : long.Parse(d, CultureInfo.InvariantCulture);
         if (negative) value = -value;
+        return true;
+    }
+
+    /// <summary>Fast path for the common token: an optional '-' and 1 to 15 ASCII digits (exact as a double too).</summary>
+    public static bool TryParsePlainInt(string token, out long value)
+    {
+        value = 0;
+        int i = token.Length > 0 && token[0] == '-' ? 1 : 0;
+        if (token.Length - i is < 1 or > 15) return false;
+        for (int k = i; k < token.Length; k++)
+        {
+            char c = token[k];
+            if (c is < '0' or > '9') return false;
+            value = value * 10 + (c - '0');
+        }
+        if (i == 1) value = -value;
         return true;
     }
 

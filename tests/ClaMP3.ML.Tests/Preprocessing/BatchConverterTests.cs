@@ -1,0 +1,63 @@
+using ClaMP3.ML.Preprocessing;
+using ClaMP3.ML.Preprocessing.Midi;
+
+namespace ClaMP3.ML.Tests.Preprocessing;
+
+[TestClass]
+public class BatchConverterTests
+{
+    private static string MtfInput(string name) => TestPaths.Fixture("preprocess", "mtf", "input", name + ".mid");
+
+    [TestMethod]
+    public void CollidingOutputNamesKeepTheFirstInputAndReportTheOther()
+    {
+        using var tmp = TestPaths.NewTempDir();
+        string input = Path.Combine(tmp.Path, "in");
+        Directory.CreateDirectory(input);
+        File.Copy(MtfInput("coleraine"), Path.Combine(input, "tune.mid"));
+        File.Copy(MtfInput("araber-tants"), Path.Combine(input, "tune.midi"));
+
+        var report = new BatchConverter(new Midi2MtfConverter(), new ConverterOptions(true)) { MaxDegreeOfParallelism = 2 }
+            .Run(input, Path.Combine(tmp.Path, "out"));
+
+        Assert.AreEqual(1, report.Converted.Count);
+        Assert.AreEqual("tune.mid", report.Converted[0].RelativePath, "ordinal path order: tune.mid before tune.midi");
+        var collision = report.Skipped.Single();
+        Assert.AreEqual(BatchFileStatus.SkippedCollision, collision.Status);
+        StringAssert.Contains(collision.Reason, "tune.mid");
+        Assert.AreEqual(MidiToMtf.Convert(File.ReadAllBytes(MtfInput("coleraine")), true),
+            File.ReadAllText(Path.Combine(tmp.Path, "out", "tune.mtf")));
+    }
+
+    [TestMethod]
+    public void ReportsProgressSizesAndEveryFileOnce()
+    {
+        using var tmp = TestPaths.NewTempDir();
+        var seen = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var batch = new BatchConverter(new Midi2MtfConverter(), new ConverterOptions(true));
+        batch.FileCompleted += (_, r) => seen.Add(r.RelativePath);
+        string input = TestPaths.Fixture("preprocess", "mtf", "input");
+
+        var report = batch.Run(input, tmp.Path);
+
+        Assert.AreEqual(34, report.FilesFound);
+        Assert.AreEqual(32, report.Converted.Count);
+        Assert.AreEqual(2, report.Failed.Count);
+        CollectionAssert.AreEquivalent(report.Converted.Concat(report.Failed).Select(r => r.RelativePath).ToList(), seen.ToList());
+        Assert.AreEqual(report.Converted.Sum(r => new FileInfo(r.InputPath).Length), report.InputBytes);
+        Assert.AreEqual(Directory.EnumerateFiles(tmp.Path).Sum(p => new FileInfo(p).Length), report.OutputBytes);
+        Assert.IsTrue(report.Failed.All(r => !string.IsNullOrEmpty(r.Reason) && !File.Exists(r.OutputPath)));
+    }
+
+    [TestMethod]
+    public void OutputFolderInsideTheInputIsNotWalked()
+    {
+        using var tmp = TestPaths.NewTempDir();
+        File.Copy(MtfInput("coleraine"), Path.Combine(tmp.Path, "a.mid"));
+        string output = Path.Combine(tmp.Path, "out");
+        Directory.CreateDirectory(output);
+        File.Copy(MtfInput("coleraine"), Path.Combine(output, "stale.mid"));
+        var batch = new BatchConverter(new Midi2MtfConverter());
+        CollectionAssert.AreEqual(new[] { Path.Combine(tmp.Path, "a.mid") }, batch.FindInputs(tmp.Path, output).ToArray());
+    }
+}
