@@ -144,7 +144,7 @@ public sealed class AbcInterleaverRulesTests
 public sealed class BarDurationEstimatorTests
 {
     private static string? Estimate(string bar, List<string>? printed = null) =>
-        BarDurationEstimator.Estimate(bar, printed ?? [])?.ToString();
+        BarDurationEstimator.Estimate(bar, (printed ?? []).Add)?.ToString();
 
     [TestMethod]
     [DataRow("ABcd", "4")]
@@ -180,7 +180,7 @@ public sealed class BarDurationEstimatorTests
     public void UnreadableBarsPrintTheToolkitError(string bar, string error)
     {
         var printed = new List<string>();
-        Assert.IsNull(BarDurationEstimator.Estimate(bar, printed));
+        Assert.IsNull(BarDurationEstimator.Estimate(bar, printed.Add));
         CollectionAssert.AreEqual(new[] { bar + " " + error }, printed);
     }
 }

@@ -56,7 +56,7 @@ public static class AbcInterleaver
     {
         ArgumentNullException.ThrowIfNull(standardAbc);
         var output = new List<ScriptOutputLine>();
-        var printed = new PrintSink(output);
+        void Print(string line) => output.Add(new ScriptOutputLine(line, false)); // the toolkit's own print()s
         InterleaveOutcome Reject(string reason)
         {
             output.Add(new ScriptOutputLine(reason, true));
@@ -71,11 +71,11 @@ public static class AbcInterleaver
             lines = AbcLineFilters.RemoveQuotedBarlines(lines);
 
             List<string>? stripped;
-            try { stripped = EmptyBarStripper.Strip(lines, printed); }
+            try { stripped = EmptyBarStripper.Strip(lines, Print); }
             catch (Exception e) when (e is not OutOfMemoryException) { return Reject("Error in stripping empty bars: " + e.Message); }
             if (stripped is null) return Reject("Failed to strip");
 
-            var alignment = AbcAlignment.Check(stripped, printed);
+            var alignment = AbcAlignment.Check(stripped, Print);
             if (!alignment.BarCountsEqual) output.Add(new ScriptOutputLine("Unequal bar number", true));
             if (!alignment.BarDurationsEqual) output.Add(new ScriptOutputLine("Unequal bar duration (unaligned)", true));
 
@@ -89,19 +89,5 @@ public static class AbcInterleaver
             // The driver's catch-all: prints "<path> <exception>" and skips the file.
             return Reject(e.Message);
         }
-    }
-
-    /// <summary>Lines the toolkit itself prints (no path before them).</summary>
-    private sealed class PrintSink(List<ScriptOutputLine> output) : ICollection<string>
-    {
-        public void Add(string item) => output.Add(new ScriptOutputLine(item, false));
-        public int Count => output.Count;
-        public bool IsReadOnly => false;
-        public void Clear() => throw new NotSupportedException();
-        public bool Contains(string item) => throw new NotSupportedException();
-        public void CopyTo(string[] array, int arrayIndex) => throw new NotSupportedException();
-        public bool Remove(string item) => throw new NotSupportedException();
-        public IEnumerator<string> GetEnumerator() => output.Select(l => l.Text).GetEnumerator();
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

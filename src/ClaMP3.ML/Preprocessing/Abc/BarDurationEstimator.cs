@@ -8,8 +8,8 @@ namespace ClaMP3.ML.Preprocessing.Abc;
 /// <c>abctoolkit.duration.calculate_bartext_duration</c>: a text-only estimate of a bar's length in unit notes, used
 /// to check that the voices of each bar agree. It removes <c>!..!</c>, <c>{..}</c>, <c>".."</c> and <c>[X:..]</c>,
 /// counts a chord as one note, applies broken rhythms (<c>&gt;</c>/<c>&lt;</c>) and <c>(p:q:r</c> tuplets (rounded
-/// within 1/64 of an integer). Where the toolkit prints an error and returns None, this returns null and adds the
-/// printed line; the one error it raises (an illegal symbol in a chord) propagates as an
+/// within 1/64 of an integer). Where the toolkit prints an error and returns None, this returns null after passing
+/// that line to <c>print</c>; the one error it raises (an illegal symbol in a chord) propagates as an
 /// <see cref="AbcToolkitException"/>.
 /// </summary>
 internal static class BarDurationEstimator
@@ -19,7 +19,7 @@ internal static class BarDurationEstimator
     private const string PitchSigns = "_=^',";
     private static readonly Rational TupletTolerance = new(1, 64);
 
-    public static Rational? Estimate(string barText, ICollection<string> printed)
+    public static Rational? Estimate(string barText, Action<string> print)
     {
         var text = AbcNotation.RemoveInlineFields(AbcNotation.RemoveQuotesDecorationsAndGraceNotes(barText));
         text = ReplaceChordsByOneNote(text);
@@ -30,7 +30,7 @@ internal static class BarDurationEstimator
         }
         catch (Exception e) // the toolkit's try catches everything and prints it
         {
-            printed.Add(barText + " " + e.Message);
+            print(barText + " " + e.Message);
             return null;
         }
     }
@@ -39,6 +39,7 @@ internal static class BarDurationEstimator
     /// one note <c>C</c>. Anything else (a duration inside the brackets) raises before the toolkit's <c>try</c>.</summary>
     private static string ReplaceChordsByOneNote(string text)
     {
+        if (!text.Contains('[')) return text;
         var result = text;
         foreach (Match m in AbcNotation.SquareBracket.Matches(text))
         {
