@@ -31,6 +31,8 @@ public sealed record InterleaveOutcome(string? Text, string? RejectionReason, IR
 /// </summary>
 public static class AbcInterleaver
 {
+    private const int MaxLinesInMessage = 3;
+
     /// <summary>The fields removed from every line start.</summary>
     public static IReadOnlyList<string> RemovedFields => AbcLineFilters.RemovedFields;
 
@@ -38,14 +40,18 @@ public static class AbcInterleaver
     /// file with universal newlines); the output uses <c>\n</c>.</summary>
     /// <exception cref="ConversionRejectedException">The official script rejects the tune; the message starts with its
     /// reason (e.g. <c>tunebody index not found.</c> for a tune without a <c>V:1</c> line), followed in parentheses by
-    /// what it printed before, if anything.</exception>
+    /// the first lines it printed before, if any (all of them are in <see cref="Run"/>'s outcome).</exception>
     public static InterleaveResult Convert(string standardAbc)
     {
         var outcome = Run(standardAbc);
         if (outcome.RejectionReason is { } reason)
         {
             var before = outcome.Warnings;
-            throw new ConversionRejectedException(before.Count == 0 ? reason : $"{reason} ({string.Join(" ", before)})");
+            if (before.Count == 0) throw new ConversionRejectedException(reason);
+            // Keep the message readable: a long tune can print a line per odd bar before it is rejected.
+            var shown = string.Join(" ", before.Take(MaxLinesInMessage));
+            var more = before.Count > MaxLinesInMessage ? $" … {before.Count - MaxLinesInMessage} more" : "";
+            throw new ConversionRejectedException($"{reason} ({shown}{more})");
         }
         return new InterleaveResult(outcome.Text!, outcome.Warnings);
     }
