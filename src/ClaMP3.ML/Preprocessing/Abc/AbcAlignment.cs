@@ -7,8 +7,8 @@ internal static class AbcAlignment
     public readonly record struct Result(bool BarlinesEqual, bool BarCountsEqual, bool BarDurationsEqual);
 
     /// <summary>Raises where the toolkit raises outside its estimator (a bar split error, an illegal chord symbol);
-    /// the estimator's own errors and <c>Odd bar duration</c> lines are added to <paramref name="printed"/>.</summary>
-    public static Result Check(IReadOnlyList<string> lines, ICollection<string> printed)
+    /// the estimator's own errors and the <c>Odd bar duration</c> lines go to <paramref name="print"/>.</summary>
+    public static Result Check(IReadOnlyList<string> lines, Action<string> print)
     {
         var tune = TuneBars.Parse(lines);
         var first = tune.FirstVoice;
@@ -22,14 +22,14 @@ internal static class AbcAlignment
 
         for (int i = 0; i < first.Count; i++)
         {
-            var reference = BarDurationEstimator.Estimate(first.BarTexts[i], printed);
+            var reference = BarDurationEstimator.Estimate(first.BarTexts[i], print);
             if (reference is null) { durationsEqual = false; break; }
             foreach (var (symbol, bars) in tune.Voices)
             {
                 if (symbol == AbcTuneLayout.FirstVoice) continue;
-                if (BarDurationEstimator.Estimate(PythonText.At(bars.BarTexts, i), printed) != reference)
+                if (BarDurationEstimator.Estimate(PythonText.At(bars.BarTexts, i), print) != reference)
                 {
-                    printed.Add($"Odd bar duration  {symbol}  bar  {i}");
+                    print($"Odd bar duration  {symbol}  bar  {i}");
                     durationsEqual = false;
                 }
             }

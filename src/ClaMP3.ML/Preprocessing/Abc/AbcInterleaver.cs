@@ -31,6 +31,8 @@ public sealed record InterleaveOutcome(string? Text, string? RejectionReason, IR
 /// </summary>
 public static class AbcInterleaver
 {
+    private const int MaxLinesInMessage = 3;
+
     /// <summary>The fields removed from every line start.</summary>
     public static IReadOnlyList<string> RemovedFields => AbcLineFilters.RemovedFields;
 
@@ -38,14 +40,18 @@ public static class AbcInterleaver
     /// file with universal newlines); the output uses <c>\n</c>.</summary>
     /// <exception cref="ConversionRejectedException">The official script rejects the tune; the message starts with its
     /// reason (e.g. <c>tunebody index not found.</c> for a tune without a <c>V:1</c> line), followed in parentheses by
-    /// what it printed before, if anything.</exception>
+    /// the first lines it printed before, if any (all of them are in <see cref="Run"/>'s outcome).</exception>
     public static InterleaveResult Convert(string standardAbc)
     {
         var outcome = Run(standardAbc);
         if (outcome.RejectionReason is { } reason)
         {
             var before = outcome.Warnings;
-            throw new ConversionRejectedException(before.Count == 0 ? reason : $"{reason} ({string.Join(" ", before)})");
+            if (before.Count == 0) throw new ConversionRejectedException(reason);
+            // Keep the message readable: a long tune can print a line per odd bar before it is rejected.
+            var shown = string.Join(" ", before.Take(MaxLinesInMessage));
+            var more = before.Count > MaxLinesInMessage ? $" … {before.Count - MaxLinesInMessage} more" : "";
+            throw new ConversionRejectedException($"{reason} ({shown}{more})");
         }
         return new InterleaveResult(outcome.Text!, outcome.Warnings);
     }
@@ -56,7 +62,7 @@ public static class AbcInterleaver
     {
         ArgumentNullException.ThrowIfNull(standardAbc);
         var output = new List<ScriptOutputLine>();
-        var printed = new PrintSink(output);
+        void Print(string line) => output.Add(new ScriptOutputLine(line, false)); // the toolkit's own print()s
         InterleaveOutcome Reject(string reason)
         {
             output.Add(new ScriptOutputLine(reason, true));
@@ -71,11 +77,11 @@ public static class AbcInterleaver
             lines = AbcLineFilters.RemoveQuotedBarlines(lines);
 
             List<string>? stripped;
-            try { stripped = EmptyBarStripper.Strip(lines, printed); }
+            try { stripped = EmptyBarStripper.Strip(lines, Print); }
             catch (Exception e) when (e is not OutOfMemoryException) { return Reject("Error in stripping empty bars: " + e.Message); }
             if (stripped is null) return Reject("Failed to strip");
 
-            var alignment = AbcAlignment.Check(stripped, printed);
+            var alignment = AbcAlignment.Check(stripped, Print);
             if (!alignment.BarCountsEqual) output.Add(new ScriptOutputLine("Unequal bar number", true));
             if (!alignment.BarDurationsEqual) output.Add(new ScriptOutputLine("Unequal bar duration (unaligned)", true));
 
@@ -89,19 +95,5 @@ public static class AbcInterleaver
             // The driver's catch-all: prints "<path> <exception>" and skips the file.
             return Reject(e.Message);
         }
-    }
-
-    /// <summary>Lines the toolkit itself prints (no path before them).</summary>
-    private sealed class PrintSink(List<ScriptOutputLine> output) : ICollection<string>
-    {
-        public void Add(string item) => output.Add(new ScriptOutputLine(item, false));
-        public int Count => output.Count;
-        public bool IsReadOnly => false;
-        public void Clear() => throw new NotSupportedException();
-        public bool Contains(string item) => throw new NotSupportedException();
-        public void CopyTo(string[] array, int arrayIndex) => throw new NotSupportedException();
-        public bool Remove(string item) => throw new NotSupportedException();
-        public IEnumerator<string> GetEnumerator() => output.Select(l => l.Text).GetEnumerator();
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

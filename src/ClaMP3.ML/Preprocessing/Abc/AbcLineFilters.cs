@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace ClaMP3.ML.Preprocessing.Abc;
@@ -9,8 +11,6 @@ internal static class AbcLineFilters
     /// composer, lyrics (<c>W:</c> and aligned <c>w:</c>), transcription, and MIDI directives.</summary>
     public static readonly IReadOnlyList<string> RemovedFields = ["X:", "T:", "C:", "W:", "w:", "Z:", "%%MIDI"];
 
-    // xml2abc's bar-number comment at the end of a music line (Python's $ also matches before a final \n).
-    private static readonly Regex BarNumberAnnotation = new(@"%\d+\n$", RegexOptions.CultureInvariant | RegexOptions.Compiled);
     private static readonly Regex FieldLine = new("^[A-Za-z]:", RegexOptions.CultureInvariant | RegexOptions.Compiled);
 
     /// <summary>Drops lines whose strip() is empty.</summary>
@@ -27,8 +27,21 @@ internal static class AbcLineFilters
         int body = AbcTuneLayout.FindTuneBodyStart(lines);
         var result = new List<string>(lines.Count);
         for (int i = 0; i < lines.Count; i++)
-            result.Add(i < body ? lines[i] : BarNumberAnnotation.Replace(lines[i], "\n"));
+            result.Add(i < body ? lines[i] : RemoveBarNumberComment(lines[i]));
         return result;
+    }
+
+    /// <summary><c>re.sub(r'%\d+\n$', '\n', line)</c>: xml2abc's <c>%12</c> bar count at the end of a line; digits of
+    /// any script, as Python's <c>\d</c>. A last line without <c>\n</c> keeps it.</summary>
+    internal static string RemoveBarNumberComment(string line)
+    {
+        if (!line.EndsWith('\n')) return line;
+        int start = line.Length - 1;
+        while (start > 0 && Rune.DecodeLastFromUtf16(line.AsSpan(0, start), out var rune, out int width) == OperationStatus.Done
+               && Rune.IsDigit(rune))
+            start -= width;
+        bool hasDigits = start < line.Length - 1;
+        return hasDigits && start > 0 && line[start - 1] == '%' ? line[..(start - 1)] + "\n" : line;
     }
 
     /// <summary>

@@ -26,17 +26,24 @@ internal static class AbcNotation
     public static bool IsBarline(string s) => BarlineSet.Contains(s);
 
     /// <summary>Removes decorations <c>!…!</c> (<c>remove_wrapped_content(…, ['!!'])</c>).</summary>
-    public static string RemoveDecorations(string text) => Exclaim.Replace(text, "");
+    public static string RemoveDecorations(string text) => text.Contains('!') ? Exclaim.Replace(text, "") : text;
 
     /// <summary><c>remove_wrapped_content(text, ['!!', '{}', '""'])</c>: the toolkit removes quotes first, then
     /// decorations, then grace-note braces.</summary>
-    public static string RemoveQuotesDecorationsAndGraceNotes(string text) =>
-        Brace.Replace(Exclaim.Replace(Quote.Replace(text, ""), ""), "");
+    public static string RemoveQuotesDecorationsAndGraceNotes(string text)
+    {
+        // The Contains tests only skip regexes that could not match (most bars hold none of these).
+        if (text.Contains('"')) text = Quote.Replace(text, "");
+        if (text.Contains('!')) text = Exclaim.Replace(text, "");
+        if (text.Contains('{')) text = Brace.Replace(text, "");
+        return text;
+    }
 
     /// <summary><c>remove_square_bracket_information_field</c>: drops every <c>[X:…]</c> found in the original text
     /// (each removal replaces all its occurrences, in match order).</summary>
     public static string RemoveInlineFields(string text)
     {
+        if (!text.Contains('[')) return text;
         var result = text;
         foreach (Match m in SquareBracket.Matches(text))
         {
@@ -58,6 +65,7 @@ internal static class AbcNotation
     /// <c>"@…"</c> annotations but keeps chord symbols such as <c>"Am"</c>.</summary>
     public static string RemoveTextAnnotations(string text)
     {
+        if (!text.Contains('"')) return text;
         var result = text;
         foreach (Match m in Quote.Matches(text))
         {

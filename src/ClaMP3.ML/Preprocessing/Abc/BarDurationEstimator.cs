@@ -4,79 +4,12 @@ using System.Text.RegularExpressions;
 
 namespace ClaMP3.ML.Preprocessing.Abc;
 
-/// <summary>An exact rational number (Python's <c>fractions.Fraction</c>, for the durations the toolkit sums).</summary>
-internal readonly record struct Rational
-{
-    public BigInteger Numerator { get; }
-    public BigInteger Denominator { get; }
-
-    public Rational(BigInteger numerator, BigInteger denominator)
-    {
-        if (denominator.IsZero) throw new AbcToolkitException($"Fraction({numerator}, 0)");
-        if (denominator.Sign < 0) { numerator = -numerator; denominator = -denominator; }
-        var g = BigInteger.GreatestCommonDivisor(numerator, denominator);
-        if (!g.IsOne && !g.IsZero) { numerator /= g; denominator /= g; }
-        Numerator = numerator;
-        Denominator = denominator;
-    }
-
-    public static readonly Rational Zero = new(0, 1);
-    public static readonly Rational One = new(1, 1);
-    public static readonly Rational MinusOne = new(-1, 1);
-
-    public static Rational operator +(Rational a, Rational b) =>
-        new(a.Numerator * b.Denominator + b.Numerator * a.Denominator, a.Denominator * b.Denominator);
-    public static Rational operator -(Rational a, Rational b) =>
-        new(a.Numerator * b.Denominator - b.Numerator * a.Denominator, a.Denominator * b.Denominator);
-    public static Rational operator *(Rational a, Rational b) =>
-        new(a.Numerator * b.Numerator, a.Denominator * b.Denominator);
-
-    public static Rational Abs(Rational a) => new(BigInteger.Abs(a.Numerator), a.Denominator);
-    public int CompareTo(Rational other) => (Numerator * other.Denominator).CompareTo(other.Numerator * Denominator);
-    public double ToDouble()
-    {
-        double n = (double)Numerator, d = (double)Denominator;
-        if (double.IsFinite(n) && double.IsFinite(d)) return n / d;
-        int shift = (int)Math.Max(Numerator.GetBitLength(), Denominator.GetBitLength()) - 1000; // keep both finite
-        return (double)(Numerator >> shift) / (double)(Denominator >> shift);
-    }
-
-    public override string ToString() => Denominator.IsOne ? Numerator.ToString() : $"{Numerator}/{Denominator}";
-
-    /// <summary><c>Fraction(text)</c> for the texts a bar can leave here (CPython 3.11's rational syntax without the
-    /// decimal and exponent forms, whose characters the estimator has already removed).</summary>
-    public static Rational Parse(string text)
-    {
-        var m = FractionSyntax.Match(text);
-        if (!m.Success || !IsPythonSpaceOnly(m.Groups["lead"].Value) || !IsPythonSpaceOnly(m.Groups["trail"].Value))
-            throw new AbcToolkitException("Invalid literal for Fraction: " + PythonText.Repr(text));
-        var numerator = ParseDigits(m.Groups["num"].Value);
-        var denominator = m.Groups["den"].Success ? ParseDigits(m.Groups["den"].Value) : BigInteger.One;
-        if (m.Groups["sign"].Value == "-") numerator = -numerator;
-        return new Rational(numerator, denominator);
-    }
-
-    // Python's \s and \d are Unicode-aware like .NET's; \s differs in U+001C..U+001F, checked separately.
-    private static readonly Regex FractionSyntax = new(@"\A(?<lead>[\s\x1c-\x1f]*)(?<sign>[-+]?)(?=\d)(?<num>\d*)(?:/(?<den>\d+))?(?<trail>[\s\x1c-\x1f]*)\z",
-        RegexOptions.CultureInvariant);
-
-    private static bool IsPythonSpaceOnly(string s) => s.All(PythonText.IsSpace);
-
-    /// <summary>Decimal digits of any script, as Python's <c>int()</c> reads them.</summary>
-    internal static BigInteger ParseDigits(string digits)
-    {
-        BigInteger value = BigInteger.Zero;
-        foreach (var c in digits) value = value * 10 + (int)char.GetNumericValue(c);
-        return value;
-    }
-}
-
 /// <summary>
 /// <c>abctoolkit.duration.calculate_bartext_duration</c>: a text-only estimate of a bar's length in unit notes, used
 /// to check that the voices of each bar agree. It removes <c>!..!</c>, <c>{..}</c>, <c>".."</c> and <c>[X:..]</c>,
 /// counts a chord as one note, applies broken rhythms (<c>&gt;</c>/<c>&lt;</c>) and <c>(p:q:r</c> tuplets (rounded
-/// within 1/64 of an integer). Where the toolkit prints an error and returns None, this returns null and adds the
-/// printed line; the one error it raises (an illegal symbol in a chord) propagates as an
+/// within 1/64 of an integer). Where the toolkit prints an error and returns None, this returns null after passing
+/// that line to <c>print</c>; the one error it raises (an illegal symbol in a chord) propagates as an
 /// <see cref="AbcToolkitException"/>.
 /// </summary>
 internal static class BarDurationEstimator
@@ -86,7 +19,7 @@ internal static class BarDurationEstimator
     private const string PitchSigns = "_=^',";
     private static readonly Rational TupletTolerance = new(1, 64);
 
-    public static Rational? Estimate(string barText, ICollection<string> printed)
+    public static Rational? Estimate(string barText, Action<string> print)
     {
         var text = AbcNotation.RemoveInlineFields(AbcNotation.RemoveQuotesDecorationsAndGraceNotes(barText));
         text = ReplaceChordsByOneNote(text);
@@ -97,7 +30,7 @@ internal static class BarDurationEstimator
         }
         catch (Exception e) // the toolkit's try catches everything and prints it
         {
-            printed.Add(barText + " " + e.Message);
+            print(barText + " " + e.Message);
             return null;
         }
     }
@@ -106,6 +39,7 @@ internal static class BarDurationEstimator
     /// one note <c>C</c>. Anything else (a duration inside the brackets) raises before the toolkit's <c>try</c>.</summary>
     private static string ReplaceChordsByOneNote(string text)
     {
+        if (!text.Contains('[')) return text;
         var result = text;
         foreach (Match m in AbcNotation.SquareBracket.Matches(text))
         {
@@ -152,7 +86,7 @@ internal static class BarDurationEstimator
         var sb = new StringBuilder(text.Length);
         for (int i = 0; i < text.Length; i++)
         {
-            if (text[i] == '(' && (i + 1 == text.Length || !char.IsNumber(text[i + 1]))) continue;
+            if (text[i] == '(' && (i + 1 == text.Length || !PythonText.IsNumeric(text, i + 1))) continue;
             sb.Append(text[i]);
         }
         return sb.ToString();
@@ -177,7 +111,9 @@ internal static class BarDurationEstimator
             else if (c == '(')
             {
                 index = i + 1;
-                while (char.IsNumber(PythonText.CharAt(text, index)) || text[index] == ':') index++;
+                // str.isnumeric per code point: an astral digit is two UTF-16 units.
+                while (PythonText.IsNumeric(text, PythonText.CheckIndex(text, index)) || text[index] == ':')
+                    index += char.IsSurrogatePair(text, index) ? 2 : 1;
                 elements.Add(text[i..index]);
             }
             else if (c is '<' or '>')
@@ -254,8 +190,7 @@ internal static class BarDurationEstimator
     /// <summary><c>int(s)</c> for a run of numeric characters: only decimal digits are accepted.</summary>
     private static BigInteger ParseInt(string s)
     {
-        if (s.Length == 0 || !s.All(char.IsDigit)) throw new AbcToolkitException("invalid literal for int() with base 10: " + PythonText.Repr(s));
-        return Rational.ParseDigits(s);
+        return Rational.ParseDigits(s) ?? throw new AbcToolkitException("invalid literal for int() with base 10: " + PythonText.Repr(s));
     }
 
     /// <summary><c>round_fraction</c>: snaps to <c>round(float(f))</c> (half to even) when within 1/64.</summary>

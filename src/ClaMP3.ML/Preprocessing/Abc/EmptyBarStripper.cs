@@ -13,7 +13,7 @@ internal static class EmptyBarStripper
 
     /// <summary>The stripped tune's lines, or null when the official function returns None (after printing why:
     /// <c>Unequal bar numbers.</c> or <c>Empty piece.</c>). <c>Unequal barlines.</c> is printed as a warning only.</summary>
-    public static List<string>? Strip(IReadOnlyList<string> lines, ICollection<string> printed)
+    public static List<string>? Strip(IReadOnlyList<string> lines, Action<string> print)
     {
         var tune = TuneBars.Parse(lines);
         var first = tune.FirstVoice;
@@ -25,8 +25,8 @@ internal static class EmptyBarStripper
             if (!bars.RightBarlines.SequenceEqual(first.RightBarlines, StringComparer.Ordinal)) barlinesEqual = false;
             if (bars.Count != first.Count) barCountsEqual = false;
         }
-        if (!barlinesEqual) printed.Add("Unequal barlines.");
-        if (!barCountsEqual) { printed.Add("Unequal bar numbers."); return null; }
+        if (!barlinesEqual) print("Unequal barlines.");
+        if (!barCountsEqual) { print("Unequal bar numbers."); return null; }
 
         // The union of the voices' non-empty ranges.
         int from = first.Count, to = -1;
@@ -36,7 +36,7 @@ internal static class EmptyBarStripper
             if (left < from) from = left;
             if (right > to) to = right;
         }
-        if (from >= to) { printed.Add("Empty piece."); return null; }
+        if (from >= to) { print("Empty piece."); return null; }
 
         var stripped = new List<(string, VoiceBars)>();
         foreach (var (symbol, bars) in tune.Voices)
