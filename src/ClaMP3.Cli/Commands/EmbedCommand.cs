@@ -60,8 +60,7 @@ public sealed class EmbedCommand : ICliCommand
                 Precision = options.BFloat16 ? Clamp3Precision.BFloat16 : Clamp3Precision.Float32,
             });
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException
-                                      or ML.Modeling.Clamp3ConfigException or ML.Checkpoints.CheckpointMismatchException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             stderr.WriteLine($"error: {e.Message}");
             return 2;

@@ -111,4 +111,31 @@ public class Clamp3EmbedderBehaviourTests
         Console.WriteLine($"bf16 vs official fp32 global: worst cosine {worstCosine:F5} ({worstCase}), worst |diff| {worstAbs:E2}");
         Assert.IsTrue(worstCosine > 0.99, $"worst cosine {worstCosine} at {worstCase}");
     }
+
+    /// <summary>The patch embedding's inference path (embedding_bag) and training path (gather + sum) both equal the
+    /// official one-hot × Linear, and the training path carries gradients to the weight.</summary>
+    [TestMethod]
+    public void PatchEmbeddingPathsEqualTheOneHotLinear()
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        TorchSharp.torch.manual_seed(3);
+        var config = ClaMP3.ML.Modeling.Clamp3Config.Load(Clamp3Fixture.Config);
+        using var encoder = new ClaMP3.ML.Modeling.M3PatchEncoder(config.Symbolic, config.PatchSize);
+        var patches = TorchSharp.torch.randint(0, 128, new long[] { 3, 7, config.PatchSize }, dtype: TorchSharp.torch.ScalarType.Int64);
+        var oneHot = TorchSharp.torch.nn.functional.one_hot(patches, 128).reshape(3, 7, config.PatchSize * 128).to(TorchSharp.torch.ScalarType.Float32);
+        var official = encoder.PatchEmbedding.forward(oneHot).detach();
+        TorchSharp.torch.Tensor inference;
+        using (TorchSharp.torch.no_grad()) inference = encoder.EmbedPatches(patches);
+        var training = encoder.EmbedPatches(patches);
+        var comparison = new Clamp3Fixture.Comparison();
+        comparison.Add("embedding_bag", official.data<float>().ToArray(), inference.data<float>().ToArray(), 1e-5, 1e-5);
+        comparison.Add("gather+sum", official.data<float>().ToArray(), training.detach().data<float>().ToArray(), 1e-5, 1e-5);
+        comparison.AssertAll("patch embedding vs one-hot × Linear");
+        Assert.IsTrue(training.requires_grad);
+        training.sum().backward();
+        var grad = encoder.PatchEmbedding.weight!.grad!;
+        // d(sum)/dW[:, k] = number of times column k is selected: compare with the one-hot counts.
+        var counts = oneHot.sum(new long[] { 0, 1 });
+        Assert.AreEqual(0f, (grad - counts.unsqueeze(0).expand_as(grad)).abs().max().item<float>());
+    }
 }
