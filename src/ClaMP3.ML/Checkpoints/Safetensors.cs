@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using System.Text;
 using System.Text.Json;
+using TorchSharp;
 
 namespace ClaMP3.ML.Checkpoints;
 
@@ -52,8 +54,7 @@ public static class Safetensors
                         metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString() : m.Value.GetRawText();
                     continue;
                 }
-                var (dtype, shape, begin, end) = ParseEntry(path, property);
-                long expected = checked(CheckpointTensor.ElementCountOf(shape) * dtype.ElementSize());
+                var (dtype, shape, begin, end, expected) = ParseEntry(path, property);
                 if (end - begin != expected)
                     throw new InvalidDataException($"{path}: tensor '{property.Name}' ({dtype} [{string.Join(", ", shape)}]) needs {expected} bytes, its data_offsets span {end - begin}.");
                 if (end > dataLength)
@@ -67,7 +68,7 @@ public static class Safetensors
         return new StateDict(tensors, path, metadata);
     }
 
-    private static (TensorDType dtype, long[] shape, long begin, long end) ParseEntry(string path, JsonProperty property)
+    private static (TensorDType dtype, long[] shape, long begin, long end, long bytes) ParseEntry(string path, JsonProperty property)
     {
         try
         {
@@ -80,12 +81,79 @@ public static class Safetensors
             var offsets = e.GetProperty("data_offsets").EnumerateArray().Select(x => x.GetInt64()).ToArray();
             if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0])
                 throw new InvalidDataException($"{path}: tensor '{property.Name}' has invalid data_offsets [{string.Join(", ", offsets)}].");
-            return (dtype, shape, offsets[0], offsets[1]);
+            long bytes = checked(CheckpointTensor.ElementCountOf(shape) * dtype.ElementSize());
+            if (bytes > Array.MaxLength) throw new InvalidDataException($"{path}: tensor '{property.Name}' ({bytes} bytes) is larger than one .NET array can hold.");
+            return (dtype, shape, offsets[0], offsets[1], bytes);
         }
-        catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
         {
             throw new InvalidDataException($"{path}: tensor '{property.Name}' has a malformed header entry (needs dtype, shape, data_offsets): {ex.Message}", ex);
         }
+    }
+
+    /// <summary>
+    /// Writes tensors as safetensors (what <c>safetensors.torch.save_file</c> reads): header keys and data sorted by
+    /// name, "__metadata__" first when given, header padded with spaces to a multiple of 8. Written atomically.
+    /// </summary>
+    public static void Write(string path, IEnumerable<KeyValuePair<string, CheckpointTensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Write(path, tensors.Select(kv => (kv.Key, kv.Value.DType, kv.Value.Shape, (object)kv.Value)), metadata);
+
+    /// <summary>Writes TorchSharp tensors (any device) as safetensors, copying one tensor at a time to the CPU.</summary>
+    public static void Write(string path, IEnumerable<KeyValuePair<string, torch.Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Write(path, tensors.Select(kv => (kv.Key, TensorDTypes.FromScalarType(kv.Value.dtype), kv.Value.shape, (object)kv.Value)), metadata);
+
+    private static void Write(string path, IEnumerable<(string Name, TensorDType DType, long[] Shape, object Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata)
+    {
+        var entries = tensors.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
+        for (int i = 1; i < entries.Count; i++)
+            if (entries[i].Name == entries[i - 1].Name) throw new ArgumentException($"Duplicate tensor name '{entries[i].Name}'.");
+        if (entries.Any(e => e.Name == "__metadata__")) throw new ArgumentException("'__metadata__' is reserved in safetensors.");
+
+        using var json = new MemoryStream();
+        using (var w = new Utf8JsonWriter(json, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            if (metadata is { Count: > 0 })
+            {
+                w.WriteStartObject("__metadata__");
+                foreach (var (k, v) in metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal)) w.WriteString(k, v);
+                w.WriteEndObject();
+            }
+            long offset = 0;
+            foreach (var (name, dtype, shape, _) in entries)
+            {
+                long bytes = checked(CheckpointTensor.ElementCountOf(shape) * dtype.ElementSize());
+                w.WriteStartObject(name);
+                w.WriteString("dtype", dtype.SafetensorsName());
+                w.WriteStartArray("shape");
+                foreach (var d in shape) w.WriteNumberValue(d);
+                w.WriteEndArray();
+                w.WriteStartArray("data_offsets");
+                w.WriteNumberValue(offset);
+                w.WriteNumberValue(offset + bytes);
+                w.WriteEndArray();
+                w.WriteEndObject();
+                offset += bytes;
+            }
+            w.WriteEndObject();
+        }
+        var header = json.ToArray().ToList();
+        while (header.Count % 8 != 0) header.Add((byte)' ');
+
+        AtomicFile.Write(path, stream =>
+        {
+            Span<byte> len = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)header.Count);
+            stream.Write(len);
+            stream.Write(header.ToArray());
+            foreach (var (name, dtype, shape, tensor) in entries)
+            {
+                if (tensor is CheckpointTensor ct) { stream.Write(ct.Data); continue; }
+                using var scope = torch.NewDisposeScope();
+                var cpu = ((torch.Tensor)tensor).detach().cpu().contiguous();
+                if (cpu.numel() > 0) stream.Write(cpu.bytes);
+            }
+        });
     }
 
     internal static FileStream OpenRead(string path)

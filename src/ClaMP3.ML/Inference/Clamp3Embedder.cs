@@ -33,13 +33,6 @@ public sealed record Clamp3EmbedderOptions(string CheckpointPath)
 /// last hidden state, one row per input item (token, patch, feature row incl. the two zero rows).</summary>
 public enum FeatureKind { Global, Sequence }
 
-/// <summary>A row-major float matrix. Global features have <c>Rows == 1</c>.</summary>
-public sealed record FeatureMatrix(float[] Values, int Rows, int Columns)
-{
-    /// <summary>Row <paramref name="row"/> as a span.</summary>
-    public ReadOnlySpan<float> Row(int row) => Values.AsSpan(row * Columns, Columns);
-}
-
 /// <summary>One input turned into model items (token ids, patches or framed feature rows), ready for
 /// <see cref="Clamp3Embedder.Embed"/>. <see cref="Warnings"/> lists degenerate-but-valid situations (e.g. an empty text).</summary>
 public sealed class PreparedInput
@@ -106,6 +99,8 @@ public sealed class Clamp3Embedder : IDisposable
     public event Action<string>? Warning;
 
     public Clamp3Config Config { get; }
+    /// <summary>The options this embedder was loaded with (paths, device, batch size, precision).</summary>
+    public Clamp3EmbedderOptions Options { get; private init; } = null!;
     /// <summary>Size of global features (CLAMP3_HIDDEN_SIZE).</summary>
     public int GlobalDimension => Config.Clamp3HiddenSize;
     /// <summary>The network, for callers that need tensors (e.g. <c>Model.GetTextFeatures(ids, mask, global)</c>).
@@ -138,7 +133,7 @@ public sealed class Clamp3Embedder : IDisposable
             if (options.Precision == Clamp3Precision.BFloat16) model.to(ScalarType.BFloat16);
             model.to(device);
             model.eval();
-            return new Clamp3Embedder(model, loaded.Config, device, tokenizer, options.BatchSize, options.Precision);
+            return new Clamp3Embedder(model, loaded.Config, device, tokenizer, options.BatchSize, options.Precision) { Options = options };
         }
         catch
         {

@@ -64,6 +64,60 @@ public sealed class M3Patchilizer
         return patches;
     }
 
+    /// <summary>
+    /// <c>encode(text, add_special_patches, truncate=True, random_truncate=...)</c> as the training scripts call it: when
+    /// there are more than <paramref name="maxPatches"/> patches (<c>PATCH_LENGTH</c>, counted with the BOS/EOS patches),
+    /// keep a window of that many chosen by <paramref name="truncation"/>.
+    /// </summary>
+    /// <param name="random">Draws the middle window's start, <c>random.randint(1, N - maxPatches)</c>; needed only for
+    /// <see cref="SequenceTruncation.Middle"/>. (Python's random stream itself cannot be reproduced.)</param>
+    public int[][] Encode(string text, bool addSpecialPatches, int maxPatches, SequenceTruncation truncation, Random? random = null)
+    {
+        var patches = Encode(text, addSpecialPatches);
+        return SequenceTruncations.Apply(patches, maxPatches, truncation, random);
+    }
+
+    /// <summary>
+    /// The official <c>remove_instrument_info</c> (code/utils.py), applied with probability 0.9 to training music files:
+    /// in ABC, a <c>V:</c> line is cut before <c>" nm="</c> (else before <c>" snm="</c>) and ends with <c>\n</c>; in MTF,
+    /// a <c>program_change</c> line loses its last space-separated field and ends with <c>" 0\n"</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The text is empty (the official code raises IndexError).</exception>
+    public static string RemoveInstrumentInfo(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Length == 0) throw new ArgumentException("the text is empty (the official code raises IndexError)", nameof(text));
+        int firstLineEnd = text.IndexOf('\n');
+        bool mtf = FirstWord(firstLineEnd < 0 ? text : text.AsSpan(0, firstLineEnd + 1)).SequenceEqual("ticks_per_beat");
+        var builder = new System.Text.StringBuilder(text.Length);
+        for (int start = 0; start < text.Length;)
+        {
+            int length = NextLineLength(text, start);
+            var line = text.AsSpan(start, length);
+            start += length;
+            if (!mtf && line.StartsWith("V:"))
+            {
+                int nm = line.IndexOf(" nm=");
+                int snm = line.IndexOf(" snm=");
+                if (nm >= 0) builder.Append(line[..nm]).Append('\n');
+                else if (snm >= 0) builder.Append(line[..snm]).Append('\n');
+                else builder.Append(line);
+            }
+            else if (mtf && line.StartsWith("program_change"))
+            {
+                // " ".join(line.split(" ")[:-1]) + " 0\n": everything before the last space (nothing if there is none).
+                int lastSpace = line.LastIndexOf(' ');
+                if (lastSpace >= 0) builder.Append(line[..lastSpace]);
+                builder.Append(" 0\n");
+            }
+            else
+            {
+                builder.Append(line);
+            }
+        }
+        return builder.ToString();
+    }
+
     /// <summary>The same ids as <see cref="Encode"/>, row-major in one array of <c>patchCount · PatchSize</c> (for a tensor).</summary>
     public int[] EncodeToFlatIds(string text, bool addSpecialPatches = true)
     {

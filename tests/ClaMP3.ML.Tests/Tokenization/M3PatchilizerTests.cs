@@ -147,4 +147,39 @@ public class M3PatchilizerTests
         var patches = patchilizer.Encode("X:1\nK:G\n|abc|def|\n");
         Assert.AreEqual("X:1\nK:G\n|abc|def|\n", M3Patchilizer.Decode(patches));
     }
+
+    [TestMethod]
+    public void RemoveInstrumentInfoMatchesTheOfficialFunction()
+    {
+        // Expected strings computed with the official remove_instrument_info (code/utils.py).
+        Assert.AreEqual("X:1\nV:1 treble\nV:2\nV:3 clef=bass\nabc|\nV:4\n",
+            M3Patchilizer.RemoveInstrumentInfo("X:1\nV:1 treble nm=\"Flute\" snm=\"Fl.\"\nV:2 snm=\"Ob.\" clef=bass\nV:3 clef=bass\nabc|\nV:4 nm=\"x\""));
+        Assert.AreEqual("ticks_per_beat 480\nprogram_change 0 0 0\nnote_on 0 0 60 80\nprogram_change 5 1 0\n 0\n",
+            M3Patchilizer.RemoveInstrumentInfo("ticks_per_beat 480\nprogram_change 0 0 73\nnote_on 0 0 60 80\nprogram_change 5 1 0\nprogram_change"));
+        Assert.ThrowsExactly<ArgumentException>(() => M3Patchilizer.RemoveInstrumentInfo(""));
+    }
+
+    [TestMethod]
+    public void TruncationKeepsTheOfficialWindows()
+    {
+        var patchilizer = new M3Patchilizer(FixturePatchSize());
+        var coleraine = SymbolicCases().Single(c => c.Kind == "abc" && c.Name == "coleraine");
+        var text = SourceText.ReadFile(coleraine.Input);
+        var all = patchilizer.Encode(text);
+        Assert.HasCount(70, all);
+        var head = patchilizer.Encode(text, true, 32, SequenceTruncation.Head);
+        CollectionAssert.AreEqual(all[..32].SelectMany(p => p).ToArray(), head.SelectMany(p => p).ToArray(), "head = first 32 (EOS lost)");
+        var tail = patchilizer.Encode(text, true, 32, SequenceTruncation.Tail);
+        CollectionAssert.AreEqual(all[^32..].SelectMany(p => p).ToArray(), tail.SelectMany(p => p).ToArray(), "tail = last 32 (BOS lost)");
+        var starts = new HashSet<int>();
+        var random = new Random(1);
+        for (int k = 0; k < 2000; k++)
+        {
+            var middle = patchilizer.Encode(text, true, 32, SequenceTruncation.Middle, random);
+            int start = Enumerable.Range(0, 70 - 32 + 1).Single(s => middle[0].SequenceEqual(all[s]) && middle[31].SequenceEqual(all[s + 31]));
+            starts.Add(start);
+        }
+        CollectionAssert.AreEquivalent(Enumerable.Range(1, 70 - 32).ToArray(), starts.ToArray(), "randint(1, N-L): every start but 0");
+        Assert.AreSame(all, SequenceTruncations.Apply(all, 70, SequenceTruncation.Middle), "short enough: unchanged");
+    }
 }

@@ -17,17 +17,17 @@ internal sealed record VoiceBars(string Prefix, List<string> LeftBarlines, List<
 
         string prefix = "";
         int firstBarText;
-        bool startsWithBarline = AbcNotation.IsBarline(items[0]);
-        if (startsWithBarline) firstBarText = 1;
+        if (AbcNotation.IsBarline(items[0])) firstBarText = 1;
         else if (PythonText.IsBlank(AbcNotation.RemoveInlineFields(items[0]))) { firstBarText = 2; prefix = PythonText.Strip(items[0]); }
         else firstBarText = 0;
 
         for (int j = firstBarText; j < items.Count; j += 2)
             MoveLeadingAffixToBarline(items, j);
 
+        // Re-tested after the affixes moved: an opening barline that received one (e.g. "|:" + ":") no longer counts.
         int half = items.Count / 2;
         List<string> left, texts, right;
-        if (startsWithBarline)
+        if (AbcNotation.IsBarline(items[0]))
         {
             left = Pick(items, half, i => i * 2);
             texts = Pick(items, half, i => i * 2 + 1);
