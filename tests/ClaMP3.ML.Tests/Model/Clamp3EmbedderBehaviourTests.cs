@@ -138,4 +138,29 @@ public class Clamp3EmbedderBehaviourTests
         var counts = oneHot.sum(new long[] { 0, 1 });
         Assert.AreEqual(0f, (grad - counts.unsqueeze(0).expand_as(grad)).abs().max().item<float>());
     }
+
+    /// <summary>Dropout acts only in train mode and only with a configured rate (the fixtures' training setup has none).</summary>
+    [TestMethod]
+    public void DropoutActsOnlyInTrainModeWithAConfiguredRate()
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var baseConfig = ClaMP3.ML.Modeling.Clamp3Config.Load(Clamp3Fixture.Config);
+        var audio = baseConfig.Audio with { HiddenDropoutProb = 0.3, AttentionProbsDropoutProb = 0.3 };
+        using var model = new ClaMP3.ML.Modeling.Clamp3Model(baseConfig with { Audio = audio });
+        var x = TorchSharp.torch.randn(2, 5, 32);
+        var mask = TorchSharp.torch.ones(2, 5);
+        using var noGrad = TorchSharp.torch.no_grad();
+        model.eval();
+        var eval1 = model.GetAudioFeatures(x, mask, false);
+        var eval2 = model.GetAudioFeatures(x, mask, false);
+        Assert.AreEqual(0f, (eval1 - eval2).abs().max().item<float>(), "eval is deterministic");
+        model.train();
+        var train = model.GetAudioFeatures(x, mask, false);
+        Assert.IsTrue((train - eval1).abs().max().item<float>() > 1e-3, "train mode with p=0.3 drops units");
+        // Text has no dropout configured: train mode computes exactly the eval numbers.
+        var ids = TorchSharp.torch.tensor(new long[] { 0, 5, 6, 2 }).unsqueeze(0);
+        var textTrain = model.GetTextFeatures(ids, TorchSharp.torch.ones(1, 4), true);
+        model.eval();
+        Assert.AreEqual(0f, (textTrain - model.GetTextFeatures(ids, TorchSharp.torch.ones(1, 4), true)).abs().max().item<float>());
+    }
 }
