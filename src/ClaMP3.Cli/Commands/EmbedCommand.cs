@@ -60,8 +60,7 @@ public sealed class EmbedCommand : ICliCommand
                 Precision = options.BFloat16 ? Clamp3Precision.BFloat16 : Clamp3Precision.Float32,
             });
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException
-                                      or ML.Modeling.Clamp3ConfigException or ML.Checkpoints.CheckpointMismatchException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             stderr.WriteLine($"error: {e.Message}");
             return 2;
@@ -180,6 +179,7 @@ public sealed class EmbedCommand : ICliCommand
         private readonly TextWriter stdout;
         private readonly Stopwatch clock = Stopwatch.StartNew();
         private TimeSpan lastReport = TimeSpan.Zero;
+        private int lastReportedDone = -1;
 
         public Progress(int total, TextWriter stdout) { this.total = total; this.stdout = stdout; }
 
@@ -195,8 +195,10 @@ public sealed class EmbedCommand : ICliCommand
 
         private void Report(bool final)
         {
+            if (Done == lastReportedDone) return;
             if (!final && clock.Elapsed - lastReport < TimeSpan.FromSeconds(2) && Done != total) return;
             lastReport = clock.Elapsed;
+            lastReportedDone = Done;
             double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
             stdout.WriteLine($"[{Done}/{total}] {SucceededCount} embedded, {SkippedCount} skipped, {FailedCount} failed, {SucceededCount / seconds:F2} files/s");
         }

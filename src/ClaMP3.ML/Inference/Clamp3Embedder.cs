@@ -9,8 +9,10 @@ namespace ClaMP3.ML.Inference;
 public enum Clamp3Precision
 {
     Float32,
-    /// <summary>Weights and activations in bfloat16 (inputs and outputs stay float32). About 2× faster matmuls on CPUs
-    /// with AVX512-BF16/AMX, but results differ from the official float32 ones at the 1e-2 level: not for parity.</summary>
+    /// <summary>Weights and activations in bfloat16 (inputs and outputs stay float32). Only worth it where bf16 matmuls
+    /// are native (GPUs, CPUs with AVX512-BF16/AMX): on an AVX2-only CPU <c>clamp3 bench model --bf16</c> measured bf16
+    /// matmuls about 40× slower than fp32. Results differ from the official float32 ones (global features: cosine
+    /// ≥ 0.9997, |diff| up to ~0.1 on clamp3-tiny), so not for parity.</summary>
     BFloat16,
 }
 
@@ -150,7 +152,8 @@ public sealed class Clamp3Embedder : IDisposable
     {
         ArgumentNullException.ThrowIfNull(text);
         if (tokenizer is null)
-            throw new InvalidOperationException("No tokenizer: set Clamp3EmbedderOptions.TokenizerPath (XLM-R's sentencepiece.bpe.model) to embed text.");
+            throw new InvalidOperationException(
+                "No XLM-R tokenizer is loaded: set Clamp3EmbedderOptions.TokenizerPath (clamp3 embed --tokenizer) to XLM-R's sentencepiece.bpe.model to embed text.");
         var joined = XlmRobertaTokenizer.BuildTextInput(text);
         int[] ids;
         lock (gate) ids = tokenizer.Encode(joined, addSpecialTokens: true);

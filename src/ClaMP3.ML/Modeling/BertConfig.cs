@@ -17,6 +17,11 @@ public sealed record BertConfig
     /// <summary>XLM-R derives position ids from it (padding gets position <c>pad</c>, tokens <c>pad+1…</c>); BERT ignores it.</summary>
     public required int PadTokenId { get; init; }
     public string HiddenAct { get; init; } = "gelu";
+    /// <summary>Dropout after embeddings, attention output and feed-forward output, active only in train mode. 0 unless
+    /// set: CLaMP 3 inference never uses it; the official training runs HF's default 0.1.</summary>
+    public double HiddenDropoutProb { get; init; }
+    /// <summary>Dropout on the attention probabilities in train mode (HF default 0.1 in official training; 0 unless set).</summary>
+    public double AttentionProbsDropoutProb { get; init; }
 
     public int HeadDim => HiddenSize / NumAttentionHeads;
 
@@ -38,6 +43,8 @@ public sealed record BertConfig
             throw new Clamp3ConfigException($"{section}.hidden_size {HiddenSize} is not a multiple of {section}.num_attention_heads {NumAttentionHeads}.");
         if (!(LayerNormEps > 0)) throw new Clamp3ConfigException($"{section}.layer_norm_eps must be positive, got {LayerNormEps}.");
         // The official encoders use exact (erf) GELU; anything else would silently compute another function.
+        if (HiddenDropoutProb is < 0 or >= 1) throw new Clamp3ConfigException($"{section}.hidden_dropout_prob must be in [0, 1), got {HiddenDropoutProb}.");
+        if (AttentionProbsDropoutProb is < 0 or >= 1) throw new Clamp3ConfigException($"{section}.attention_probs_dropout_prob must be in [0, 1), got {AttentionProbsDropoutProb}.");
         if (HiddenAct != "gelu") throw new Clamp3ConfigException($"{section}.hidden_act '{HiddenAct}' is not supported (only \"gelu\").");
     }
 
@@ -58,6 +65,8 @@ public sealed record BertConfig
             LayerNormEps = Clamp3Config.OptionalDouble(e, "layer_norm_eps", section) ?? defaultEps,
             PadTokenId = Clamp3Config.OptionalInt(e, "pad_token_id", section) ?? defaultPadTokenId,
             HiddenAct = Clamp3Config.OptionalString(e, "hidden_act") ?? "gelu",
+            HiddenDropoutProb = Clamp3Config.OptionalDouble(e, "hidden_dropout_prob", section) ?? 0,
+            AttentionProbsDropoutProb = Clamp3Config.OptionalDouble(e, "attention_probs_dropout_prob", section) ?? 0,
         };
     }
 
@@ -73,6 +82,8 @@ public sealed record BertConfig
         w.WriteNumber("layer_norm_eps", LayerNormEps);
         w.WriteNumber("pad_token_id", PadTokenId);
         w.WriteString("hidden_act", HiddenAct);
+        w.WriteNumber("hidden_dropout_prob", HiddenDropoutProb);
+        w.WriteNumber("attention_probs_dropout_prob", AttentionProbsDropoutProb);
         w.WriteString("position_embedding_type", "absolute");
     }
 }

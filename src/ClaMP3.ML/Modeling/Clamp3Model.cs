@@ -11,7 +11,8 @@ namespace ClaMP3.ML.Modeling;
 /// <c>Get*Features</c> mirror <c>CLaMP3Model.get_*_features</c>: the encoder's <c>last_hidden_state</c> [B, L, H], or
 /// with <c>global</c> its masked mean over L followed by the projection [B, D]. No L2 normalisation (the official
 /// contrastive loss uses the raw vectors). The module carries no gradient policy: callers choose <c>no_grad</c>
-/// (inference) or not (training), and <c>eval()</c>/<c>train()</c> (there is no dropout in this port either way).
+/// (inference) or not (training), and <c>eval()</c>/<c>train()</c>: dropout (the encoders' <c>hidden_dropout_prob</c> /
+/// <c>attention_probs_dropout_prob</c>, 0 unless configured) acts only in train mode.
 /// </remarks>
 public sealed class Clamp3Model : nn.Module
 {

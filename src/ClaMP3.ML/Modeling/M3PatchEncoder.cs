@@ -11,8 +11,8 @@ namespace ClaMP3.ML.Modeling;
 /// the patches (<c>base</c>, with <c>inputs_embeds</c>).
 /// </summary>
 /// <remarks>One-hot × Linear is the bias plus the sum over positions p of weight column <c>p·128 + id_p</c>; that is
-/// computed as gathers from the transposed weight (same numbers up to summation order, without the
-/// <c>patch_size·128</c>-wide one-hot matmul, and still differentiable for training).</remarks>
+/// computed as a gather from the transposed weight and a sum (same numbers up to summation order, without the
+/// <c>patch_size·128</c>-wide one-hot matmul, and still differentiable for training). <c>clamp3 bench model</c> times both.</remarks>
 public sealed class M3PatchEncoder : nn.Module
 {
     private readonly Linear patch_embedding;
@@ -46,11 +46,31 @@ public sealed class M3PatchEncoder : nn.Module
                 throw new ArgumentOutOfRangeException(nameof(patches), $"Patch ids must be in 0..{Clamp3Config.PatchVocabSize - 1}, found {(min < 0 ? min : max)}.");
         }
         var columns = ids + arange(PatchSize, dtype: ScalarType.Int64, device: ids.device).mul(Clamp3Config.PatchVocabSize);
-        var table = patch_embedding.weight!.t(); // [patch_size·128, H]: row p·128+id is the column the one-hot selects
-        Tensor sum = patch_embedding.bias!.expand(batch * length, table.shape[1]);
-        // Accumulate position by position: a single gather of all positions would materialise [B·S, patch_size, H].
-        for (long p = 0; p < PatchSize; p++)
-            sum = sum + table.index_select(0, columns.select(1, p));
+        // Row p·128+id of the transposed weight is the column the one-hot selects. Gathering rows of the strided view
+        // weight.t() reads values 32 KB apart, so the table is made contiguous first (a copy of the weight;
+        // differentiable, so training still reaches it).
+        var table = patch_embedding.weight!.t().contiguous();
+        long rows = batch * length, hidden = table.shape[1];
+        Tensor sum;
+        if (!is_grad_enabled() || !patch_embedding.weight!.requires_grad)
+        {
+            // Inference: one fused gather-and-sum per patch (embedding_bag, mode sum), nothing [rows, patch_size, H] is made.
+            using var bag = nn.EmbeddingBag_from_pretrained(table, freeze: true, mode: EmbeddingBagMode.Sum);
+            sum = bag.forward(columns, null, null).add(patch_embedding.bias!);
+        }
+        else
+        {
+            // Training: a plain gather and sum (differentiable w.r.t. the weight), over blocks of patches that keep
+            // the [rows, patch_size, H] intermediate near 32 MB.
+            long block = Math.Max(1, (1L << 23) / ((long)PatchSize * hidden));
+            var parts = new List<Tensor>();
+            for (long start = 0; start < rows; start += block)
+            {
+                long count = Math.Min(block, rows - start);
+                parts.Add(table.index_select(0, columns.narrow(0, start, count).reshape(-1)).view(count, PatchSize, hidden).sum(1));
+            }
+            sum = (parts.Count == 1 ? parts[0] : cat(parts, 0)).add(patch_embedding.bias!);
+        }
         return sum.reshape(batch, length, table.shape[1]).MoveToOuterDisposeScope();
     }
 

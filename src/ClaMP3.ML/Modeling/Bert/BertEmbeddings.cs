@@ -14,6 +14,7 @@ public sealed class BertEmbeddings : nn.Module
     private readonly Embedding token_type_embeddings;
     private readonly LayerNorm LayerNorm;
     private readonly long padTokenId;
+    private readonly double dropout;
 
     public BertEmbeddings(BertConfig config) : base("BertEmbeddings")
     {
@@ -22,6 +23,7 @@ public sealed class BertEmbeddings : nn.Module
         token_type_embeddings = nn.Embedding(config.TypeVocabSize, config.HiddenSize);
         LayerNorm = nn.LayerNorm(new long[] { config.HiddenSize }, config.LayerNormEps);
         padTokenId = config.PadTokenId;
+        dropout = config.HiddenDropoutProb;
         RegisterComponents();
     }
 
@@ -35,8 +37,10 @@ public sealed class BertEmbeddings : nn.Module
         var positions = arange(length, dtype: ScalarType.Int64, device: inputsEmbeds.device);
         var x = inputsEmbeds + token_type_embeddings.weight![0];
         x = x + position_embeddings.forward(positions);
-        return LayerNorm.forward(x).MoveToOuterDisposeScope();
+        return Dropout(LayerNorm.forward(x)).MoveToOuterDisposeScope();
     }
+
+    private Tensor Dropout(Tensor x) => training && dropout > 0 ? nn.functional.dropout(x, dropout, true) : x;
 
     /// <summary>XLM-R with <c>input_ids</c> [B, L]: <c>pos = cumsum(ids != pad) · (ids != pad) + pad</c>, so the first
     /// real token gets pad+1 and padding gets pad (fairseq's numbering).</summary>
@@ -47,6 +51,6 @@ public sealed class BertEmbeddings : nn.Module
         var positions = notPad.cumsum(1).mul(notPad).add(padTokenId);
         var x = word_embeddings.forward(inputIds) + token_type_embeddings.weight![0];
         x = x + position_embeddings.forward(positions);
-        return LayerNorm.forward(x).MoveToOuterDisposeScope();
+        return Dropout(LayerNorm.forward(x)).MoveToOuterDisposeScope();
     }
 }

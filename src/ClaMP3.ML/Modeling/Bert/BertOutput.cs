@@ -9,17 +9,21 @@ public sealed class BertOutput : nn.Module
 {
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;
+    private readonly double dropout;
 
     public BertOutput(BertConfig config) : base("BertOutput")
     {
         dense = nn.Linear(config.IntermediateSize, config.HiddenSize);
         LayerNorm = nn.LayerNorm(new long[] { config.HiddenSize }, config.LayerNormEps);
+        dropout = config.HiddenDropoutProb;
         RegisterComponents();
     }
 
     public Tensor Forward(Tensor intermediate, Tensor input)
     {
         using var scope = NewDisposeScope();
-        return LayerNorm.forward(dense.forward(intermediate) + input).MoveToOuterDisposeScope();
+        var projected = dense.forward(intermediate);
+        if (training && dropout > 0) projected = nn.functional.dropout(projected, dropout, true);
+        return LayerNorm.forward(projected + input).MoveToOuterDisposeScope();
     }
 }

@@ -13,6 +13,7 @@ public sealed class BertSelfAttention : nn.Module
     private readonly Linear value;
     private readonly long heads;
     private readonly long headDim;
+    private readonly double dropout;
 
     public BertSelfAttention(BertConfig config) : base("BertSelfAttention")
     {
@@ -21,6 +22,7 @@ public sealed class BertSelfAttention : nn.Module
         value = nn.Linear(config.HiddenSize, config.HiddenSize);
         heads = config.NumAttentionHeads;
         headDim = config.HeadDim;
+        dropout = config.AttentionProbsDropoutProb;
         RegisterComponents();
     }
 
@@ -31,7 +33,7 @@ public sealed class BertSelfAttention : nn.Module
         using var scope = NewDisposeScope();
         long batch = hidden.shape[0], length = hidden.shape[1];
         Tensor Heads(Linear projection) => projection.forward(hidden).view(batch, length, heads, headDim).transpose(1, 2);
-        var context = nn.functional.scaled_dot_product_attention(Heads(query), Heads(key), Heads(value), additiveMask);
+        var context = nn.functional.scaled_dot_product_attention(Heads(query), Heads(key), Heads(value), additiveMask, training ? dropout : 0.0);
         return context.transpose(1, 2).reshape(batch, length, heads * headDim).MoveToOuterDisposeScope();
     }
 }
