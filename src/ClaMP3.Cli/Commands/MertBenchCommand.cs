@@ -85,18 +85,6 @@ public sealed class MertBenchCommand : IBenchmarkCommand
         double pos = TimeBest(() => model.encoder.pos_conv_embed.call(projected).Dispose(), device);
         double layer = TimeBest(() => model.encoder.layers[0].call(projected).Dispose(), device);
         int n = model.encoder.layers.Count;
-        // TEMP profile of layer 0 pieces
-        var l0 = model.feature_extractor.conv_layers[0];
-        var xin = x.unsqueeze(-1);
-        Tensor y0 = null!;
-        double tconv = TimeBest(() => { y0?.Dispose(); y0 = l0.conv.call(xin); }, device);
-        double tgn = TimeBest(() => { using var cf = y0.transpose(1, 2); using var nrm = l0.layer_norm!.call(cf); nrm.transpose(1, 2).contiguous().Dispose(); }, device);
-        double tgelu = TimeBest(() => nn.functional.gelu(y0).Dispose(), device);
-        double tl0 = TimeBest(() => l0.call(xin).Dispose(), device);
-        var l1 = model.feature_extractor.conv_layers[1];
-        double tl1 = TimeBest(() => l1.call(y0).Dispose(), device);
-        double tl1c = TimeBest(() => l1.conv.call(y0).Dispose(), device);
-        Console.WriteLine($"TEMP layer0 conv {tconv*1e3:0} gn {tgn*1e3:0} gelu {tgelu*1e3:0} whole {tl0*1e3:0}; layer1 whole {tl1*1e3:0} conv {tl1c*1e3:0}");
         double sum = fe + proj + pos + n * layer;
         Console.WriteLine($"stages per batch of {batch} (best of 3): feature encoder {fe * 1e3:0} ms ({fe / sum:P0}), projection {proj * 1e3:0} ms, " +
                           $"pos conv {pos * 1e3:0} ms ({pos / sum:P0}), {n} encoder layers {n * layer * 1e3:0} ms ({n * layer / sum:P0})");
