@@ -134,6 +134,26 @@ public sealed class MertBenchCommand : IBenchmarkCommand
                 $"  {i,5}  {conv.InChannels,3}->{conv.OutChannels,-4} {conv.Kernel,2}/{conv.Stride,-2} {outTime,7}  {gf,7:0.00}  {gemm * 1e3,8:0.0}  {gf / gemm,7:0.0}   {native * 1e3,9:0.0}  {gf / native,7:0.0}   {native / gemm,6:0.00}x"));
             time = outTime;
         }
+        // Layer 0 as a whole (conv → GroupNorm → GELU): ours folds the norm into the GEMM; a plain port runs
+        // conv1d, group_norm and GELU channels-first and transposes for the next layer.
+        var first = model.feature_extractor.conv_layers[0];
+        if (first.Norm == MertFeatureEncoderLayer.NormKind.Group)
+        {
+            using var scope = NewDisposeScope();
+            var samples = randn(batch, windowSamples, device: device);
+            var channelsLast = samples.unsqueeze(-1);
+            var norm = (TorchSharp.Modules.GroupNorm)first.layer_norm!;
+            double folded = TimeBest(() => first.call(channelsLast).Dispose(), device);
+            double plain = TimeBest(() =>
+            {
+                using var s = NewDisposeScope();
+                var y = nn.functional.conv1d(samples.unsqueeze(1), first.conv.weight, first.conv.bias, stride: first.conv.Stride);
+                y = nn.functional.group_norm(y, y.shape[1], norm.weight, norm.bias, 1e-5);
+                nn.functional.gelu(y).transpose(1, 2).contiguous();
+            }, device);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  layer 0 with GroupNorm and GELU: folded GEMM {folded * 1e3:0} ms vs conv1d + group_norm + gelu {plain * 1e3:0} ms ({plain / folded:0.00}x)"));
+        }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  all convs: gemm {gemmTotal * 1e3:0} ms vs conv1d {nativeTotal * 1e3:0} ms ({nativeTotal / gemmTotal:0.00}x); " +
             $"gemm convs are {gemmTotal / batch / perWindowWall:P0} of the measured per-window extraction time"));
