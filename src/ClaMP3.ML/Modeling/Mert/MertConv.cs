@@ -54,15 +54,23 @@ public sealed class MertConv : nn.Module<Tensor, Tensor>
         }
 
         using var x = input.contiguous();
-        // Patches as a view: frame t reads x[b, t·s .. t·s+k−1, :] = k·C consecutive floats.
-        using var patches = x.as_strided(new[] { batch, outTime, (long)Kernel * InChannels },
-            new[] { time * InChannels, (long)Stride * InChannels, 1L });
+        using var patches = Patches(x);
         using var w = PatchWeight();
         using var flat = patches.reshape(batch * outTime, (long)Kernel * InChannels); // im2col copy (overlapping rows)
         using var y2 = bias is null ? flat.matmul(w) : addmm(bias, flat, w, 1f, 1f);
         return y2.view(batch, outTime, OutChannels);
     }
 
+    /// <summary>The receptive fields of a contiguous channels-last input as a view (B, T_out, k·C_in): frame t reads
+    /// x[b, t·s .. t·s+k−1, :], which is k·C consecutive floats.</summary>
+    internal Tensor Patches(Tensor contiguousInput)
+    {
+        long batch = contiguousInput.shape[0], time = contiguousInput.shape[1];
+        long outTime = (time - Kernel) / Stride + 1;
+        return contiguousInput.as_strided(new[] { batch, outTime, (long)Kernel * InChannels },
+            new[] { time * InChannels, (long)Stride * InChannels, 1L });
+    }
+
     /// <summary>The weight as [k·C_in, C_out], tap-major, matching the patch layout.</summary>
-    private Tensor PatchWeight() => weight.permute(2, 1, 0).reshape((long)Kernel * InChannels, OutChannels);
+    internal Tensor PatchWeight() => weight.permute(2, 1, 0).reshape((long)Kernel * InChannels, OutChannels);
 }

@@ -34,6 +34,37 @@ public sealed class MertFeatureEncoderLayer : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Largest k·C_in for which <see cref="FoldedGroupNormConv"/> is used (layer 0 has k·1 = 10).</summary>
+    private const long MaxFoldedPatch = 64;
+
+    /// <summary>conv → GroupNorm(C, C) as one GEMM. Why: on CPU layer 0 is memory-bound (its output is 512 × T for every
+    /// 5 input samples), and the norm's statistics pass and scaling pass cost as much as the conv. The statistics are
+    /// exact without touching the output: for channel c, y_c(t) = w_c·p_t (+ b_c, which the norm cancels), so
+    /// mean_c = w_c·μ and var_c = w_cᵀ Σ w_c with μ, Σ the mean and (biased) covariance of the window's k·C_in-sized
+    /// patches, computed in float64. The norm then folds into the weight and bias: (γ_c·rstd_c)·w_c and
+    /// β_c − γ_c·rstd_c·w_c·μ, so the output is written once.</summary>
+    private Tensor FoldedGroupNormConv(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var norm = (GroupNorm)layer_norm!;
+        var x = input.contiguous();
+        long batch = x.shape[0];
+        var patches = conv.Patches(x);                                      // (B, T, kC) view
+        var p64 = patches.to_type(ScalarType.Float64);
+        long frames = p64.shape[1];
+        var mu = p64.mean(new long[] { 1 }, keepdim: true);                  // (B, 1, kC)
+        var centered = p64 - mu;
+        var sigma = centered.transpose(1, 2).bmm(centered).div_(frames);   // (B, kC, kC), biased
+        var w = conv.PatchWeight().to_type(ScalarType.Float64);             // (kC, O)
+        var variance = (sigma.matmul(w) * w).sum(1);                         // (B, O)
+        var mean = mu.matmul(w).squeeze(1);                                  // (B, O), without the conv bias
+        var scale = (variance + ConvNormEps).rsqrt() * norm.weight!.to_type(ScalarType.Float64);
+        var foldedWeight = (w.unsqueeze(0) * scale.unsqueeze(1)).to_type(ScalarType.Float32);       // (B, kC, O)
+        var foldedBias = (norm.bias!.to_type(ScalarType.Float64) - mean * scale).to_type(ScalarType.Float32); // (B, O)
+        var flat = patches.contiguous();                                     // im2col copy (overlapping rows)
+        return flat.bmm(foldedWeight).add_(foldedBias.unsqueeze(1)).MoveToOuterDisposeScope();
+    }
+
     /// <summary>GroupNorm(C, C) on channels-last (B, T, C): each channel normalised over the window's own time axis.
     /// Same arithmetic as libtorch's kernel (y = x·(γ·rstd) + (β − mean·γ·rstd), biased variance), without the two
     /// transposed copies that calling it on (B, C, T) needs (measured 5× slower than the conv before it).</summary>
@@ -50,6 +81,8 @@ public sealed class MertFeatureEncoderLayer : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
+        if (Norm == NormKind.Group && !conv.UseNativeConv && (long)conv.Kernel * conv.InChannels <= MaxFoldedPatch)
+            return nn.functional.gelu(FoldedGroupNormConv(input)).MoveToOuterDisposeScope();
         var y = conv.call(input);
         switch (Norm)
         {
