@@ -265,7 +265,7 @@ internal sealed partial class ScoreParser
             if ((_abcOut.PageFormat[k] ?? 0) == 0 && !string.IsNullOrEmpty(v))
             {
                 try { _abcOut.PageFormat[k] = Py.Float(v) * xmlScale; }
-                catch (PythonStyleException) { _log.Info($"illegal value {v} for xml element {paths[i]}"); }
+                catch (PythonStyleException) { _log.Info("illegal value %s for xml element %s"); } // sic, as the script prints it
             }
         }
     }
