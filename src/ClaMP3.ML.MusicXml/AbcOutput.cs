@@ -43,7 +43,7 @@ internal sealed class AbcOutput
             for (int i = 0; i < 7; i++)
             {
                 try { PageFormat[PageKeys[i]] = Py.Float(options.PageFormat[i]); }
-                catch (PythonStyleException) { _log.Info($"illegal float {PageKeys[i]} for {options.PageFormat[i]}"); }
+                catch (PythonStyleException) { _log.Info("illegal float %s for %s"); } // sic: the script never fills in the values
             }
     }
 

@@ -82,8 +82,13 @@ internal sealed partial class ScoreParser
             int repeatTarget = 0;  // herhaalMaat
             var divisions = new List<long>();
             _msr = new MeasureState(ip);
+            long measuresRead = 0;
             while (_msr.Index < maten.Count)
             {
+                // With -u, some repeat structures (e.g. two end repeats without a start) make the script jump back
+                // forever; stop instead of hanging.
+                if (++measuresRead > 64L * maten.Count + 1024)
+                    throw new PythonStyleException("RecursionError", "unfolding repeats does not terminate (the script loops forever here)");
                 var maat = maten[_msr.Index];
                 int herhaal = 0;
                 string? lbrk = "";
@@ -265,7 +270,7 @@ internal sealed partial class ScoreParser
             if ((_abcOut.PageFormat[k] ?? 0) == 0 && !string.IsNullOrEmpty(v))
             {
                 try { _abcOut.PageFormat[k] = Py.Float(v) * xmlScale; }
-                catch (PythonStyleException) { _log.Info($"illegal value {v} for xml element {paths[i]}"); }
+                catch (PythonStyleException) { _log.Info("illegal value %s for xml element %s"); } // sic, as the script prints it
             }
         }
     }

@@ -19,11 +19,11 @@ public static class Xml2Abc
 
     /// <summary>Converts MusicXML text (its encoding declaration is ignored).</summary>
     public static string Convert(string xmlText, Xml2AbcOptions? options = null) =>
-        Run(() => XmlElementNode.Parse(new StringReader(xmlText), null), "stdin", options).Abc;
+        Run(() => XmlElementNode.Parse(new StringReader(xmlText), null), "stdin", "stdin.xml", options).Abc;
 
     /// <summary>Converts an uncompressed MusicXML stream (bytes; the XML declaration gives the encoding).</summary>
     public static string Convert(Stream xml, Xml2AbcOptions? options = null) =>
-        Run(() => XmlElementNode.Parse(null, xml), "stdin", options).Abc;
+        Run(() => XmlElementNode.Parse(null, xml), "stdin", "stdin.xml", options).Abc;
 
     /// <summary>Converts a .xml, .musicxml or compressed .mxl file, returning the ABC and the script's messages.</summary>
     public static Xml2AbcResult ConvertFile(string path, Xml2AbcOptions? options = null)
@@ -33,7 +33,7 @@ public static class Xml2Abc
             throw new ConversionRejectedException($"skipped input file {path}, it should have extension .xml or .mxl");
         if (Directory.Exists(path))
             throw new ConversionRejectedException($"skipped directory {path}. Only files are accepted");
-        var fnm = ext.Length > 0 ? path[..^Path.GetExtension(path).Length] : path;
+        var fnm = path[..^Path.GetExtension(path).Length];
         if (ext == ".mxl")
         {
             ZipArchive zip;
@@ -47,14 +47,14 @@ public static class Xml2Abc
                     if (entry == null) throw new PythonStyleException("NameError", "name 'fobj' is not defined");
                     using var s = entry.Open();
                     return XmlElementNode.Parse(null, s);
-                }, fnm, options);
+                }, fnm, path, options);
             }
         }
         return Run(() =>
         {
             using var s = File.OpenRead(path);
             return XmlElementNode.Parse(null, s);
-        }, fnm, options);
+        }, fnm, path, options);
     }
 
     /// <summary>Converts a compressed MusicXML (.mxl) stream.</summary>
@@ -67,7 +67,7 @@ public static class Xml2Abc
             if (entry == null) throw new PythonStyleException("NameError", "name 'fobj' is not defined");
             using var s = entry.Open();
             return XmlElementNode.Parse(null, s);
-        }, "stdin", options);
+        }, "stdin", "stdin.mxl", options);
     }
 
     /// <summary>The script's choice of score in an .mxl: the first member (in archive order) whose name does not start
@@ -76,13 +76,15 @@ public static class Xml2Abc
         zip.Entries.FirstOrDefault(e => !e.FullName.StartsWith("META", StringComparison.Ordinal)
             && e.FullName.Length >= 4 && e.FullName[^4..].ToLowerInvariant() == ".xml");
 
-    private static Xml2AbcResult Run(Func<XmlElementNode> load, string fnm, Xml2AbcOptions? options)
+    /// <param name="fnm">the input path without extension (the script names its output <c>fnm.abc</c> in messages)</param>
+    /// <param name="fnmext">the input path, as the script names it in its error line</param>
+    private static Xml2AbcResult Run(Func<XmlElementNode> load, string fnm, string fnmext, Xml2AbcOptions? options)
     {
         options ??= Xml2AbcOptions.Default;
         options.Validate();
         var log = new Diagnostics();
-        var fnmext = fnm + ".abc";
-        var abcOut = new AbcOutput(fnmext, 0, options, log);
+        var abcName = fnm + ".abc";
+        var abcOut = new AbcOutput(abcName, 0, options, log);
         var parser = new ScoreParser(options, abcOut, log);
         string reason;
         Exception inner;
@@ -90,8 +92,8 @@ public static class Xml2Abc
         {
             var root = load();
             if (parser.Parse(root)) return new Xml2AbcResult(abcOut.WriteAll(), log.Lines);
-            log.Info($"nothing written, {fnmext} has no notes ...");
-            throw new ConversionRejectedException($"nothing written, {fnmext} has no notes ...");
+            log.Info($"nothing written, {abcName} has no notes ...");
+            throw new ConversionRejectedException($"nothing written, {abcName} has no notes ...");
         }
         catch (PythonStyleException e) { (reason, inner) = ($"<class '{e.PythonType}'> occurred: {e.Message}", e); }
         catch (XmlException e) { (reason, inner) = ($"<class 'xml.etree.ElementTree.ParseError'> occurred: {e.Message}", e); }
@@ -100,6 +102,7 @@ public static class Xml2Abc
             // A .NET failure where the script would also have failed (or a gap in the port): no output either way.
             (reason, inner) = ($"<{e.GetType().Name}> occurred: {e.Message}", e);
         }
-        throw new ConversionRejectedException($"xml2abc: {reason} in {fnm}", inner);
+        // the script's stderr line, without its leading "** "
+        throw new ConversionRejectedException($"{reason} in {fnmext}", inner);
     }
 }

@@ -122,3 +122,46 @@ public sealed class Xml2AbcParityTests
         StringAssert.Contains(e3.Message, "KeyError");
     }
 }
+
+/// <summary>MusicXML → interleaved ABC in memory against the official two-step chain: for each xml2abc case, the
+/// interleaved case whose input is that case's expected ABC.</summary>
+[TestClass]
+public sealed class Xml2InterleavedParityTests
+{
+    [TestMethod]
+    public void ChainMatchesTheInterleavedExpectationsOfTheSamePieces()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture("preprocess", "manifest.json")));
+        var cases = doc.RootElement.GetProperty("cases").EnumerateArray().ToList();
+        var interleavedByOrigin = cases.Where(c => c.GetProperty("kind").GetString() == "interleaved"
+                && c.TryGetProperty("input_origin", out var o) && o.GetString()!.StartsWith("xml2abc/expected/", StringComparison.Ordinal))
+            .ToDictionary(c => c.GetProperty("input_origin").GetString()!.Split(' ')[0], c => c);
+        var converter = new Xml2InterleavedConverter();
+        var failures = new List<string>();
+        int compared = 0, rejectedAsExpected = 0;
+        foreach (var x in cases.Where(c => c.GetProperty("kind").GetString() == "xml2abc"))
+        {
+            var standardExpected = x.GetProperty("expected").GetString()!;
+            if (!interleavedByOrigin.TryGetValue(standardExpected, out var il)) continue;
+            var id = il.GetProperty("id").GetString();
+            var expectedPath = il.TryGetProperty("expected", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
+            compared++;
+            try
+            {
+                var result = converter.Convert(TestPaths.Fixture("preprocess", x.GetProperty("input").GetString()!), new ConverterOptions());
+                if (expectedPath == null) { failures.Add($"{id}: expected a rejection, got output"); continue; }
+                var expected = File.ReadAllBytes(TestPaths.Fixture("preprocess", expectedPath));
+                if (!expected.AsSpan().SequenceEqual(result.Content))
+                    failures.Add($"{id}: {Xml2AbcParityTests.FirstDifference(Encoding.UTF8.GetString(expected), Encoding.UTF8.GetString(result.Content))}");
+            }
+            catch (ConversionRejectedException ex)
+            {
+                if (expectedPath != null) failures.Add($"{id}: rejected ({ex.Message}) but the chain wrote output");
+                else rejectedAsExpected++;
+            }
+        }
+        Assert.AreEqual(25, compared, "every xml2abc case has an interleaved counterpart in the manifest");
+        Assert.AreEqual(0, failures.Count, $"{failures.Count} of {compared} chained cases differ:\n" + string.Join("\n", failures));
+        Assert.IsTrue(rejectedAsExpected >= 1, "the manifest's rejected chain case (baym-rebins-sude) is rejected");
+    }
+}
