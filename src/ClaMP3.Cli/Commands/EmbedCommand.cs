@@ -24,33 +24,38 @@ public sealed class EmbedCommand : ICliCommand
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var batchSize = new Option<int>("--batch-size") { Description = "Segments per forward pass.", DefaultValueFactory = _ => 8 };
         var bf16 = new Option<bool>("--bf16") { Description = "Compute in bfloat16 (faster on CPUs with BF16 support; not the official float32 numbers)." };
+        var mert = new Option<string?>("--mert") { Description = "A MERT-v1-95M folder: also embed audio files (.wav .mp3 .flac .ogg) directly, audio → MERT → CLaMP 3 in one run." };
         var command = new Command("embed", "Extract CLaMP 3 features like code/extract_clamp3.py.")
         {
-            input, output, checkpoint, config, tokenizer, global, device, batchSize, bf16,
+            input, output, checkpoint, config, tokenizer, global, device, batchSize, bf16, mert,
         };
         command.SetAction(parse => Run(new EmbedJobOptions(
             parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(checkpoint)!, parse.GetValue(config), parse.GetValue(tokenizer),
-            parse.GetValue(global), parse.GetValue(device)!, parse.GetValue(batchSize), parse.GetValue(bf16)), Console.Out, Console.Error));
+            parse.GetValue(global), parse.GetValue(device)!, parse.GetValue(batchSize), parse.GetValue(bf16), parse.GetValue(mert)), Console.Out, Console.Error));
         return command;
     }
 
     internal sealed record EmbedJobOptions(string Input, string OutputDir, string Checkpoint, string? Config, string? Tokenizer,
-        bool Global, string Device, int BatchSize, bool BFloat16);
+        bool Global, string Device, int BatchSize, bool BFloat16, string? Mert = null);
 
     internal static readonly string[] Extensions = { ".txt", ".abc", ".mtf", ".npy" };
+    /// <summary>Audio files, embedded through MERT when <c>--mert</c> is given (matched in any case, as <c>clamp3 mert</c>).</summary>
+    internal static readonly string[] AudioExtensions = { ".wav", ".mp3", ".flac", ".ogg" };
 
     /// <summary>Runs the job; returns the exit code: 0 when at least one file has its output (written now or already there), 1 when none, 2 for a usage or model error.</summary>
     internal static int Run(EmbedJobOptions options, TextWriter stdout, TextWriter stderr)
     {
         if (options.BatchSize < 1) { stderr.WriteLine("error: --batch-size must be at least 1."); return 2; }
-        var files = FindInputs(options.Input, stderr);
+        var files = FindInputs(options.Input, stderr, withAudio: options.Mert is not null);
         if (files is null) return 2;
         stdout.WriteLine($"Found {files.Count} files in total");
         if (files.Count == 0) return 1;
 
         Clamp3Embedder embedder;
+        MertExtractor? mertExtractor = null;
         try
         {
+            if (options.Mert is not null) mertExtractor = MertExtractor.Load(options.Mert, options.Device);
             embedder = Clamp3Embedder.Load(new Clamp3EmbedderOptions(options.Checkpoint)
             {
                 ConfigPath = options.Config,
@@ -62,9 +67,11 @@ public sealed class EmbedCommand : ICliCommand
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
+            mertExtractor?.Dispose();
             stderr.WriteLine($"error: {e.Message}");
             return 2;
         }
+        using var mertScope = mertExtractor;
         using (embedder)
         {
             var kind = options.Global ? FeatureKind.Global : FeatureKind.Sequence;
@@ -109,7 +116,7 @@ public sealed class EmbedCommand : ICliCommand
                 claimed[target] = source;
                 if (File.Exists(target)) { progress.Skipped(null, stderr); continue; }
                 PreparedInput prepared;
-                try { prepared = Prepare(embedder, source, stderr); }
+                try { prepared = Prepare(embedder, source, stderr, mertExtractor); }
                 catch (Exception e) when (e is not OutOfMemoryException) { progress.Failed(source, e.Message, stderr); continue; }
                 pending.Add((source, target, prepared));
                 if (pending.Count >= options.BatchSize) Flush();
@@ -121,13 +128,15 @@ public sealed class EmbedCommand : ICliCommand
     }
 
     /// <summary>The input files with their paths relative to INPUT (a single file: its own name), in a stable order.</summary>
-    internal static List<(string Path, string Relative)>? FindInputs(string input, TextWriter stderr)
+    internal static List<(string Path, string Relative)>? FindInputs(string input, TextWriter stderr, bool withAudio = false)
     {
+        bool Accepted(string f) => Extensions.Any(e => f.EndsWith(e, StringComparison.Ordinal))
+            || (withAudio && AudioExtensions.Any(e => f.EndsWith(e, StringComparison.OrdinalIgnoreCase)));
         if (File.Exists(input))
         {
-            if (!Extensions.Contains(Path.GetExtension(input).ToLowerInvariant()))
+            if (!Accepted(input))
             {
-                stderr.WriteLine($"error: {input}: unsupported file type (use {string.Join(" ", Extensions)}).");
+                stderr.WriteLine($"error: {input}: unsupported file type (use {string.Join(" ", withAudio ? Extensions.Concat(AudioExtensions) : Extensions)}{(withAudio ? "" : "; audio needs --mert")}).");
                 return null;
             }
             return new List<(string, string)> { (input, Path.GetFileName(input)) };
@@ -135,16 +144,23 @@ public sealed class EmbedCommand : ICliCommand
         if (!Directory.Exists(input)) { stderr.WriteLine($"error: input not found: {input}"); return null; }
         // Extensions are matched case-sensitively, as extract_clamp3.py's endswith does.
         return Directory.EnumerateFiles(input, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 })
-            .Where(f => Extensions.Any(e => f.EndsWith(e, StringComparison.Ordinal)))
+            .Where(Accepted)
             .Select(f => (f, Path.GetRelativePath(input, f)))
             .OrderBy(f => f.Item2, StringComparer.Ordinal)
             .ToList();
     }
 
-    internal static PreparedInput Prepare(Clamp3Embedder embedder, string path, TextWriter stderr)
+    internal static PreparedInput Prepare(Clamp3Embedder embedder, string path, TextWriter stderr, MertExtractor? mert = null)
     {
         PreparedInput prepared;
-        if (path.EndsWith(".npy", StringComparison.Ordinal)) prepared = embedder.PrepareAudioFeatures(ReadMertFeatures(path, embedder.Config.AudioFeatureDim, stderr));
+        if (mert is not null && AudioExtensions.Any(e => path.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
+        {
+            var features = mert.ExtractFromFile(path);
+            if (features.Columns != embedder.Config.AudioFeatureDim)
+                throw new InvalidDataException($"{path}: MERT gives {features.Columns}-wide features, the CLaMP 3 audio encoder reads {embedder.Config.AudioFeatureDim}.");
+            prepared = embedder.PrepareAudioFeatures(features);
+        }
+        else if (path.EndsWith(".npy", StringComparison.Ordinal)) prepared = embedder.PrepareAudioFeatures(ReadMertFeatures(path, embedder.Config.AudioFeatureDim, stderr));
         else if (path.EndsWith(".txt", StringComparison.Ordinal)) prepared = embedder.PrepareText(SourceText.ReadFile(path));
         else prepared = embedder.PrepareScore(SourceText.ReadFile(path));
         foreach (var warning in prepared.Warnings) stderr.WriteLine($"warning: {path}: {warning}");
