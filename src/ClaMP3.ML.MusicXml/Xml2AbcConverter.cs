@@ -5,11 +5,12 @@ namespace ClaMP3.ML.MusicXml;
 
 /// <summary>CLaMP 3's <c>batch_xml2abc.py</c> for one file: <c>xml2abc.py -d 8 -x</c>, output <c>&lt;stem&gt;.abc</c>
 /// (UTF-8, exactly the script's stdout). A file the script writes nothing for is rejected with its reason.</summary>
-public sealed class Xml2AbcConverter : IFileConverter
+public sealed class Xml2AbcConverter : IFileConverter, IKnowsOutputName
 {
     public string Name => "xml2abc";
     public string Description => "MusicXML (.xml, .musicxml, compressed .mxl) -> standard ABC, as batch_xml2abc.py (xml2abc.py -d 8 -x)";
     public IReadOnlyList<string> InputExtensions { get; } = new[] { ".xml", ".musicxml", ".mxl" };
+    public string OutputFileName(string inputFileName) => BatchConverter.PythonStem(inputFileName) + ".abc";
 
     public ConvertedFile Convert(string inputPath, ConverterOptions options)
     {

@@ -7,13 +7,15 @@ namespace ClaMP3.ML.Preprocessing.Abc;
 /// input's relative path and name (the official script writes <c>output_dir/&lt;relative path&gt;</c>), UTF-8 with
 /// <c>\n</c> line ends.
 /// </summary>
-public sealed class AbcToInterleavedConverter : IFileConverter
+public sealed class AbcToInterleavedConverter : IFileConverter, IKnowsOutputName
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     public string Name => "abc2interleaved";
     public string Description => "Standard ABC → interleaved ABC (batch_interleaved_abc.py with abctoolkit 0.0.4).";
     public IReadOnlyList<string> InputExtensions { get; } = [".abc"];
+    /// <summary>The official script keeps the file name (resume finds it without converting again).</summary>
+    public string OutputFileName(string inputFileName) => BatchConverter.PythonStem(inputFileName) + Path.GetExtension(inputFileName);
 
     public ConvertedFile Convert(string inputPath, ConverterOptions options)
     {
