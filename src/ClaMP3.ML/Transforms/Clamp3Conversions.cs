@@ -195,32 +195,21 @@ public sealed class Clamp3ConversionTransformer : BatchedTransformer
 }
 
 /// <summary>The estimator behind the conversion catalog methods (stateless: <c>Fit</c> only checks the schema).</summary>
-public sealed class Clamp3ConversionEstimator : IEstimator<Clamp3ConversionTransformer>
+public sealed class Clamp3ConversionEstimator : BatchedEstimator<Clamp3ConversionTransformer>
 {
     private readonly Clamp3ConversionOptions _options;
-    private Clamp3ConversionTransformer? _transformer;
 
     internal Clamp3ConversionEstimator(Clamp3ConversionOptions options) => _options = options.Clone();
 
-    public Clamp3ConversionTransformer Fit(IDataView input)
-    {
-        var transformer = GetTransformer();
-        transformer.GetOutputSchema(input.Schema);
-        return transformer;
-    }
+    protected override string InputColumnName => _options.InputColumnName;
 
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    protected override Clamp3ConversionTransformer CreateTransformer() => Clamp3ConversionTransformer.Create(_options);
+
+    protected override void CheckInputShape(SchemaShape.Column column)
     {
-        var column = inputSchema.FirstOrDefault(c => c.Name == _options.InputColumnName);
-        if (column.Name == null)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema),
-                $"Input column '{_options.InputColumnName}' not found. Columns: {string.Join(", ", inputSchema.Select(c => c.Name))}.");
         if (column.Kind != SchemaShape.Column.VectorKind.Scalar || column.ItemType is not TextDataViewType)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Column '{column.Name}' must be a text column.");
-        return SchemaShapes.With(inputSchema, GetTransformer().Mapper.Outputs);
+            throw new ArgumentOutOfRangeException(nameof(column), $"Column '{column.Name}' must be a text column.");
     }
-
-    private Clamp3ConversionTransformer GetTransformer() => _transformer ??= Clamp3ConversionTransformer.Create(_options);
 }
 
 /// <summary>Conversion transforms on <c>mlContext.Transforms</c>.</summary>

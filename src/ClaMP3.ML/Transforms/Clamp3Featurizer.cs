@@ -50,11 +50,10 @@ public sealed class Clamp3FeaturizerTransformer : BatchedTransformer
 }
 
 /// <summary>The estimator behind <c>mlContext.Transforms.FeaturizeClamp3Text/Score/Audio</c>.</summary>
-public sealed class Clamp3FeaturizerEstimator : IEstimator<Clamp3FeaturizerTransformer>
+public sealed class Clamp3FeaturizerEstimator : BatchedEstimator<Clamp3FeaturizerTransformer>
 {
     private readonly Clamp3FeaturizerOptions _options;
     private readonly Clamp3Embedder? _embedder;
-    private Clamp3FeaturizerTransformer? _transformer;
 
     internal Clamp3FeaturizerEstimator(Clamp3FeaturizerOptions options, Clamp3Embedder? embedder)
     {
@@ -62,32 +61,18 @@ public sealed class Clamp3FeaturizerEstimator : IEstimator<Clamp3FeaturizerTrans
         _embedder = embedder;
     }
 
-    public Clamp3FeaturizerTransformer Fit(IDataView input)
-    {
-        var transformer = GetTransformer();
-        transformer.GetOutputSchema(input.Schema); // validates the input column before any data flows
-        return transformer;
-    }
+    protected override string InputColumnName => _options.InputColumnName;
 
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    protected override Clamp3FeaturizerTransformer CreateTransformer() => Clamp3FeaturizerTransformer.Create(_options, _embedder);
+
+    protected override void CheckInputShape(SchemaShape.Column column)
     {
-        var column = inputSchema.FirstOrDefault(c => c.Name == _options.InputColumnName);
-        if (column.Name == null)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema),
-                $"Input column '{_options.InputColumnName}' not found. Columns: {string.Join(", ", inputSchema.Select(c => c.Name))}.");
         bool wantsText = _options.Modality != Clamp3Modality.Audio || !string.IsNullOrEmpty(_options.MertModelPath);
         bool isText = column.Kind == SchemaShape.Column.VectorKind.Scalar && column.ItemType is TextDataViewType;
         bool isFloatVector = column.Kind != SchemaShape.Column.VectorKind.Scalar && column.ItemType.RawType == typeof(float);
         if (wantsText && !isText)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Column '{column.Name}' must be a text column for {_options.Modality} input.");
+            throw new ArgumentOutOfRangeException(nameof(column), $"Column '{column.Name}' must be a text column for {_options.Modality} input.");
         if (!wantsText && !isFloatVector)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Column '{column.Name}' must be a float vector of MERT features.");
-        return SchemaShapes.With(inputSchema, GetTransformer().Mapper.Outputs);
-    }
-
-    private Clamp3FeaturizerTransformer GetTransformer()
-    {
-        if (_transformer != null) return _transformer;
-        return _transformer = Clamp3FeaturizerTransformer.Create(_options, _embedder);
+            throw new ArgumentOutOfRangeException(nameof(column), $"Column '{column.Name}' must be a float vector of MERT features.");
     }
 }

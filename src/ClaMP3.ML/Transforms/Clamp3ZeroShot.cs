@@ -114,11 +114,10 @@ public sealed class Clamp3ZeroShotTransformer : BatchedTransformer
 }
 
 /// <summary>The estimator behind <c>mlContext.Transforms.Clamp3ZeroShotClassify</c>.</summary>
-public sealed class Clamp3ZeroShotEstimator : IEstimator<Clamp3ZeroShotTransformer>
+public sealed class Clamp3ZeroShotEstimator : BatchedEstimator<Clamp3ZeroShotTransformer>
 {
     private readonly Clamp3ZeroShotOptions _options;
     private readonly Clamp3Embedder? _embedder;
-    private Clamp3ZeroShotTransformer? _transformer;
 
     internal Clamp3ZeroShotEstimator(Clamp3ZeroShotOptions options, Clamp3Embedder? embedder)
     {
@@ -126,20 +125,7 @@ public sealed class Clamp3ZeroShotEstimator : IEstimator<Clamp3ZeroShotTransform
         _embedder = embedder;
     }
 
-    public Clamp3ZeroShotTransformer Fit(IDataView input)
-    {
-        var transformer = GetTransformer();
-        transformer.GetOutputSchema(input.Schema);
-        return transformer;
-    }
+    protected override string InputColumnName => _options.Music.InputColumnName;
 
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        if (!inputSchema.Any(c => c.Name == _options.Music.InputColumnName))
-            throw new ArgumentOutOfRangeException(nameof(inputSchema),
-                $"Input column '{_options.Music.InputColumnName}' not found. Columns: {string.Join(", ", inputSchema.Select(c => c.Name))}.");
-        return SchemaShapes.With(inputSchema, GetTransformer().Mapper.Outputs);
-    }
-
-    private Clamp3ZeroShotTransformer GetTransformer() => _transformer ??= Clamp3ZeroShotTransformer.Create(_options, _embedder);
+    protected override Clamp3ZeroShotTransformer CreateTransformer() => Clamp3ZeroShotTransformer.Create(_options, _embedder);
 }
