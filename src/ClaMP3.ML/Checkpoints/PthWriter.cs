@@ -1,0 +1,78 @@
+using System.Text;
+using TorchSharp;
+
+namespace ClaMP3.ML.Checkpoints;
+
+/// <summary>
+/// Writes what <c>torch.save(obj, path)</c> writes (zip format, torch ≥ 2.1 layout): <c>archive/data.pkl</c>
+/// (protocol 2), <c>archive/byteorder</c> = "little", one <c>archive/data/N</c> per tensor (64-byte aligned,
+/// uncompressed), <c>archive/version</c> = "3\n". The result loads with <c>torch.load(path, weights_only=True)</c>.
+/// The file is written to a temporary name and renamed, so a crash never leaves a half-written checkpoint.
+/// </summary>
+public static class PthWriter
+{
+    /// <summary>
+    /// Writes nested plain values (see the mapping in <see cref="PickleWriter"/>: dictionaries, <see cref="StateDict"/> and
+    /// <see cref="OrderedDictionary{TKey,TValue}"/> (→ OrderedDict), lists, object?[] / value tuples (→ tuple), numbers,
+    /// strings, bools, null, <see cref="CheckpointTensor"/> and TorchSharp tensors (copied to the CPU one at a time)).
+    /// E.g. <c>{"model": stateDict, "optimizer": …, "epoch": 3L, "min_eval_loss": 1.5}</c>.
+    /// </summary>
+    public static void Write(string path, object? value) => Write(path, value, forceZip64: false);
+
+    internal static void Write(string path, object? value, bool forceZip64)
+    {
+        var pickler = new PickleWriter();
+        var pickle = pickler.Pickle(value);
+        AtomicFile.Write(path, stream =>
+        {
+            var zip = new StoredZipWriter(stream, forceZip64);
+            zip.Add("archive/data.pkl", pickle);
+            zip.Add("archive/byteorder", "little"u8);
+            for (int i = 0; i < pickler.Storages.Count; i++)
+            {
+                var name = $"archive/data/{i}";
+                switch (pickler.Storages[i])
+                {
+                    case CheckpointTensor t:
+                        zip.Add(name, t.Data);
+                        break;
+                    case torch.Tensor t:
+                    {
+                        using var scope = torch.NewDisposeScope();
+                        var cpu = t.detach().cpu().contiguous();
+                        zip.Add(name, cpu.numel() == 0 ? ReadOnlySpan<byte>.Empty : cpu.bytes);
+                        break;
+                    }
+                }
+            }
+            zip.Add("archive/version", "3\n"u8);
+            zip.Finish();
+        });
+    }
+}
+
+internal static class AtomicFile
+{
+    /// <summary>Writes through <paramref name="write"/> into a temporary file beside <paramref name="path"/>, then renames it.</summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(dir);
+        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, full, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(tmp); } catch (IOException) { }
+            throw;
+        }
+    }
+}

@@ -1,0 +1,163 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using TorchSharp;
+
+namespace ClaMP3.ML.Checkpoints;
+
+/// <summary>
+/// The safetensors format: an 8-byte little-endian header length N, N bytes of JSON
+/// (<c>{"__metadata__": {str: str}, name: {"dtype", "shape", "data_offsets": [begin, end]}}</c>, offsets relative to
+/// the end of the header), then the raw little-endian tensor data.
+/// </summary>
+public static class Safetensors
+{
+    private const long MaxHeaderBytes = 100_000_000; // the reference implementation's limit
+
+    /// <summary>True when the file starts like a safetensors file (a plausible header length followed by '{').</summary>
+    public static bool LooksLikeSafetensors(ReadOnlySpan<byte> start, long fileLength)
+    {
+        if (start.Length < 9) return false;
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(start);
+        return n >= 2 && n <= (ulong)Math.Min(MaxHeaderBytes, fileLength - 8) && start[8] == (byte)'{';
+    }
+
+    public static StateDict Read(string path)
+    {
+        using var file = OpenRead(path);
+        long length = file.Length;
+        if (length < 8) throw new InvalidDataException($"{path}: {length} bytes is too short for a safetensors file (needs an 8-byte header length).");
+        Span<byte> lenBytes = stackalloc byte[8];
+        file.ReadExactly(lenBytes);
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lenBytes);
+        if (headerLength > (ulong)Math.Min(MaxHeaderBytes, length - 8))
+            throw new InvalidDataException($"{path}: safetensors header length {headerLength} exceeds the file ({length} bytes) or the {MaxHeaderBytes}-byte limit (truncated or not a safetensors file?).");
+        var header = new byte[headerLength];
+        file.ReadExactly(header);
+        long dataStart = 8 + (long)headerLength;
+        long dataLength = length - dataStart;
+
+        var tensors = new List<KeyValuePair<string, CheckpointTensor>>();
+        var metadata = new Dictionary<string, object?>();
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(header); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: the safetensors header is not valid JSON: {e.Message}", e); }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: the safetensors header is not a JSON object.");
+            foreach (var property in doc.RootElement.EnumerateObject())
+            {
+                if (property.Name == "__metadata__")
+                {
+                    if (property.Value.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: '__metadata__' is not an object.");
+                    foreach (var m in property.Value.EnumerateObject())
+                        metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString() : m.Value.GetRawText();
+                    continue;
+                }
+                var (dtype, shape, begin, end) = ParseEntry(path, property);
+                long expected = checked(CheckpointTensor.ElementCountOf(shape) * dtype.ElementSize());
+                if (end - begin != expected)
+                    throw new InvalidDataException($"{path}: tensor '{property.Name}' ({dtype} [{string.Join(", ", shape)}]) needs {expected} bytes, its data_offsets span {end - begin}.");
+                if (end > dataLength)
+                    throw new InvalidDataException($"{path}: tensor '{property.Name}' ends at data byte {end}, but the file has only {dataLength} data bytes (truncated?).");
+                var data = new byte[expected];
+                file.Position = dataStart + begin;
+                file.ReadExactly(data);
+                tensors.Add(new(property.Name, new CheckpointTensor(dtype, shape, data)));
+            }
+        }
+        return new StateDict(tensors, path, metadata);
+    }
+
+    private static (TensorDType dtype, long[] shape, long begin, long end) ParseEntry(string path, JsonProperty property)
+    {
+        try
+        {
+            var e = property.Value;
+            var dtypeName = e.GetProperty("dtype").GetString() ?? "";
+            var dtype = TensorDTypes.FromSafetensorsName(dtypeName)
+                ?? throw new InvalidDataException($"{path}: tensor '{property.Name}' has unsupported dtype '{dtypeName}'.");
+            var shape = e.GetProperty("shape").EnumerateArray().Select(x => x.GetInt64()).ToArray();
+            if (shape.Any(d => d < 0)) throw new InvalidDataException($"{path}: tensor '{property.Name}' has a negative dimension.");
+            var offsets = e.GetProperty("data_offsets").EnumerateArray().Select(x => x.GetInt64()).ToArray();
+            if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0])
+                throw new InvalidDataException($"{path}: tensor '{property.Name}' has invalid data_offsets [{string.Join(", ", offsets)}].");
+            return (dtype, shape, offsets[0], offsets[1]);
+        }
+        catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{path}: tensor '{property.Name}' has a malformed header entry (needs dtype, shape, data_offsets): {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Writes tensors as safetensors (what <c>safetensors.torch.save_file</c> reads): header keys and data sorted by
+    /// name, "__metadata__" first when given, header padded with spaces to a multiple of 8. Written atomically.
+    /// </summary>
+    public static void Write(string path, IEnumerable<KeyValuePair<string, CheckpointTensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Write(path, tensors.Select(kv => (kv.Key, kv.Value.DType, kv.Value.Shape, (object)kv.Value)), metadata);
+
+    /// <summary>Writes TorchSharp tensors (any device) as safetensors, copying one tensor at a time to the CPU.</summary>
+    public static void Write(string path, IEnumerable<KeyValuePair<string, torch.Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Write(path, tensors.Select(kv => (kv.Key, TensorDTypes.FromScalarType(kv.Value.dtype), kv.Value.shape, (object)kv.Value)), metadata);
+
+    private static void Write(string path, IEnumerable<(string Name, TensorDType DType, long[] Shape, object Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata)
+    {
+        var entries = tensors.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
+        for (int i = 1; i < entries.Count; i++)
+            if (entries[i].Name == entries[i - 1].Name) throw new ArgumentException($"Duplicate tensor name '{entries[i].Name}'.");
+        if (entries.Any(e => e.Name == "__metadata__")) throw new ArgumentException("'__metadata__' is reserved in safetensors.");
+
+        using var json = new MemoryStream();
+        using (var w = new Utf8JsonWriter(json, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            if (metadata is { Count: > 0 })
+            {
+                w.WriteStartObject("__metadata__");
+                foreach (var (k, v) in metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal)) w.WriteString(k, v);
+                w.WriteEndObject();
+            }
+            long offset = 0;
+            foreach (var (name, dtype, shape, _) in entries)
+            {
+                long bytes = checked(CheckpointTensor.ElementCountOf(shape) * dtype.ElementSize());
+                w.WriteStartObject(name);
+                w.WriteString("dtype", dtype.SafetensorsName());
+                w.WriteStartArray("shape");
+                foreach (var d in shape) w.WriteNumberValue(d);
+                w.WriteEndArray();
+                w.WriteStartArray("data_offsets");
+                w.WriteNumberValue(offset);
+                w.WriteNumberValue(offset + bytes);
+                w.WriteEndArray();
+                w.WriteEndObject();
+                offset += bytes;
+            }
+            w.WriteEndObject();
+        }
+        var header = json.ToArray().ToList();
+        while (header.Count % 8 != 0) header.Add((byte)' ');
+
+        AtomicFile.Write(path, stream =>
+        {
+            Span<byte> len = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)header.Count);
+            stream.Write(len);
+            stream.Write(header.ToArray());
+            foreach (var (name, dtype, shape, tensor) in entries)
+            {
+                if (tensor is CheckpointTensor ct) { stream.Write(ct.Data); continue; }
+                using var scope = torch.NewDisposeScope();
+                var cpu = ((torch.Tensor)tensor).detach().cpu().contiguous();
+                if (cpu.numel() > 0) stream.Write(cpu.bytes);
+            }
+        });
+    }
+
+    internal static FileStream OpenRead(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Checkpoint file not found: {path}", path);
+        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+    }
+}

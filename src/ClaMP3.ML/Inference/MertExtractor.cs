@@ -1,0 +1,141 @@
+using ClaMP3.ML.Modeling.Mert;
+using ClaMP3.ML.Preprocessing.Audio;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ClaMP3.ML.Inference;
+
+/// <summary>MERT features as CLaMP 3 consumes them (<c>preprocessing/audio/extract_mert.py --mean_features</c>):
+/// per 5 s window the mean over time of every hidden state, then the mean over the L = layers + 1 states → (W, H).</summary>
+/// <remarks>Windows of equal length run together in batches of up to <see cref="MaxBatchWindows"/>; per-window
+/// results do not depend on the batch (no padding, no attention mask, GroupNorm is per window). Only one batch's
+/// activations are alive at a time.</remarks>
+public sealed class MertExtractor : IDisposable
+{
+    private readonly Device _device;
+
+    public MusicHubertModel Model { get; }
+    public MertConfig Config => Model.Config;
+    /// <summary>Windows per forward pass; more is faster on CPU up to memory (a full-size 5 s window needs ~0.3 GB).</summary>
+    public int MaxBatchWindows { get; set; } = 4;
+    public int HiddenSize => Config.HiddenSize;
+
+    public MertExtractor(MusicHubertModel model, string device = "cpu")
+    {
+        Model = model;
+        _device = ParseDevice(device);
+        if (_device.type != DeviceType.CPU) Model.to(_device);
+        Model.eval();
+    }
+
+    /// <summary>Loads an HF MERT folder (<c>config.json</c> + <c>model.safetensors</c> or <c>pytorch_model.bin</c>).</summary>
+    public static MertExtractor Load(string modelDir, string device = "cpu") => new(MertPretrained.Load(modelDir, device), device);
+
+    /// <summary>(W, H) features of an audio file (.wav .mp3 .flac .ogg): decode, mono, 24 kHz, normalise, 5 s windows.</summary>
+    /// <exception cref="AudioDecodingException">The file cannot be decoded (the message names it).</exception>
+    /// <exception cref="AudioTooShortException">No window is left (under 1 s of audio): the official script writes nothing.</exception>
+    public FeatureMatrix ExtractFromFile(string path) => ExtractLayersFromFile(path).MeanOverLayers();
+
+    /// <summary>(L, W, H) features of an audio file (what extract_mert.py saves without <c>--mean_features</c>).</summary>
+    public MertLayerFeatures ExtractLayersFromFile(string path)
+    {
+        var normalized = MertAudioPreprocessor.Prepare(path);
+        return ExtractLayersFromWindows(MertAudioPreprocessor.Windows(normalized, path)) with
+        {
+            AudioSeconds = normalized.Length / (double)MertAudioPreprocessor.TargetSampleRate,
+        };
+    }
+
+    /// <summary>(W, H) features of mono samples in memory at any sample rate (resampled to 24 kHz and normalised here).</summary>
+    /// <exception cref="AudioTooShortException">Under 1 s of audio.</exception>
+    public FeatureMatrix Extract(float[] samples, int sampleRate) => ExtractLayers(samples, sampleRate).MeanOverLayers();
+
+    /// <summary>(W, H) features of multi-channel samples (<paramref name="channels"/>[c][i]); channels are averaged first.</summary>
+    public FeatureMatrix Extract(float[][] channels, int sampleRate) => ExtractLayers(channels, sampleRate).MeanOverLayers();
+
+    /// <summary>(L, W, H) features of mono samples in memory.</summary>
+    public MertLayerFeatures ExtractLayers(float[] samples, int sampleRate)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        return ExtractLayers(new[] { samples }, sampleRate);
+    }
+
+    /// <summary>(L, W, H) features of multi-channel samples in memory.</summary>
+    public MertLayerFeatures ExtractLayers(float[][] channels, int sampleRate)
+    {
+        ArgumentNullException.ThrowIfNull(channels);
+        if (sampleRate <= 0) throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, "the sample rate must be positive.");
+        var normalized = MertAudioPreprocessor.Prepare(new DecodedAudio(channels, sampleRate));
+        return ExtractLayersFromWindows(MertAudioPreprocessor.Windows(normalized)) with
+        {
+            AudioSeconds = normalized.Length / (double)MertAudioPreprocessor.TargetSampleRate,
+        };
+    }
+
+    /// <summary>Per-window, per-hidden-state features of already normalised 24 kHz windows: (L, W, H).</summary>
+    public MertLayerFeatures ExtractLayersFromWindows(IReadOnlyList<ArraySegment<float>> windows)
+    {
+        ArgumentNullException.ThrowIfNull(windows);
+        if (windows.Count == 0) throw new ArgumentException("no windows to extract (the audio is too short).", nameof(windows));
+        int layers = Config.NumHiddenStates, hidden = Config.HiddenSize, count = windows.Count;
+        var values = new float[(long)layers * count * hidden];
+        foreach (var batch in Batches(windows))
+        {
+            using var scope = NewDisposeScope();
+            int length = windows[batch[0]].Count;
+            var buffer = new float[(long)batch.Count * length];
+            for (int b = 0; b < batch.Count; b++) windows[batch[b]].AsSpan().CopyTo(buffer.AsSpan(b * length, length));
+            var input = tensor(buffer, new long[] { batch.Count, length });
+            if (_device.type != DeviceType.CPU) input = input.to(_device);
+            var means = Model.HiddenStateTimeMeans(input).cpu().contiguous(); // (L, B, H)
+            var data = means.data<float>().ToArray();
+            for (int l = 0; l < layers; l++)
+                for (int b = 0; b < batch.Count; b++)
+                    Array.Copy(data, ((long)l * batch.Count + b) * hidden, values, ((long)l * count + batch[b]) * hidden, hidden);
+        }
+        return new MertLayerFeatures(values, layers, count, hidden);
+    }
+
+    /// <summary>(W, H) = the hidden-state mean of <see cref="ExtractLayersFromWindows"/>.</summary>
+    public FeatureMatrix ExtractFromWindows(IReadOnlyList<ArraySegment<float>> windows) =>
+        ExtractLayersFromWindows(windows).MeanOverLayers();
+
+    /// <summary>Groups window indices by length (in order of first appearance), at most <see cref="MaxBatchWindows"/> each.</summary>
+    private IEnumerable<List<int>> Batches(IReadOnlyList<ArraySegment<float>> windows)
+    {
+        int max = Math.Max(1, MaxBatchWindows);
+        var byLength = new Dictionary<int, List<int>>();
+        var order = new List<int>();
+        for (int i = 0; i < windows.Count; i++)
+        {
+            int n = windows[i].Count;
+            if (Config.FramesFor(n) < 1)
+                throw new ArgumentException($"window {i} has {n} samples, too few for one MERT frame.");
+            if (!byLength.TryGetValue(n, out var list)) { byLength[n] = list = new List<int>(); order.Add(n); }
+            list.Add(i);
+        }
+        foreach (int n in order)
+        {
+            var all = byLength[n];
+            for (int start = 0; start < all.Count; start += max)
+                yield return all.GetRange(start, Math.Min(max, all.Count - start));
+        }
+    }
+
+    internal static Device ParseDevice(string device)
+    {
+        try
+        {
+            var d = torch.device(device);
+            if (d.type == DeviceType.CUDA && !cuda.is_available())
+                throw new ArgumentException($"device '{device}' was requested but CUDA is not available in this libtorch build/machine.");
+            return d;
+        }
+        catch (Exception e) when (e is not ArgumentException)
+        {
+            throw new ArgumentException($"unknown device '{device}' (use cpu, cuda or cuda:N).", e);
+        }
+    }
+
+    public void Dispose() => Model.Dispose();
+}

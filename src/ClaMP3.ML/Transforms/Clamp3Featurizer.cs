@@ -1,0 +1,93 @@
+using ClaMP3.ML.Inference;
+using ClaMP3.ML.Transforms.Core;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace ClaMP3.ML.Transforms;
+
+/// <summary>
+/// Embeds a text, score or audio column with CLaMP 3. Stateless: <see cref="Clamp3FeaturizerEstimator.Fit"/> only
+/// checks the schema and loads (or reuses) the model. Rows are embedded in batches of
+/// <see cref="Clamp3FeaturizerOptions.BatchSize"/>; single rows work through a PredictionEngine.
+/// </summary>
+public sealed class Clamp3FeaturizerTransformer : BatchedTransformer
+{
+    internal Clamp3FeaturizerTransformer(Clamp3FeaturizerOptions options, Clamp3Embedder embedder, MertExtractor? mert)
+        : base(CreateMapper(options, embedder, mert))
+    {
+        Options = options;
+        Embedder = embedder;
+    }
+
+    /// <summary>A copy of the options this transformer was made with (what <c>Clamp3ModelFile</c> saves).</summary>
+    public Clamp3FeaturizerOptions Options { get; }
+    public Clamp3Embedder Embedder { get; }
+
+    /// <summary>Size of the output vector for global features.</summary>
+    public int GlobalDimension => Embedder.GlobalDimension;
+
+    internal static Clamp3FeaturizerTransformer Create(Clamp3FeaturizerOptions options, Clamp3Embedder? embedder = null)
+    {
+        options = options.Clone();
+        if (embedder == null)
+        {
+            if (string.IsNullOrWhiteSpace(options.CheckpointPath))
+                throw new ArgumentException("Clamp3FeaturizerOptions.CheckpointPath is required (the CLaMP 3 .pth checkpoint).");
+            embedder = Clamp3ModelCache.GetEmbedder(options.ToEmbedderOptions());
+        }
+        MertExtractor? mert = options.Modality == Clamp3Modality.Audio && !string.IsNullOrEmpty(options.MertModelPath)
+            ? Clamp3ModelCache.GetMertExtractor(options.MertModelPath!, options.Device)
+            : null;
+        var transformer = new Clamp3FeaturizerTransformer(options, embedder, mert);
+        if (options.OnWarning != null) transformer.Mapper.Warn = options.OnWarning;
+        return transformer;
+    }
+
+    private static BatchMapperBase CreateMapper(Clamp3FeaturizerOptions options, Clamp3Embedder embedder, MertExtractor? mert) =>
+        options.Modality == Clamp3Modality.Audio && mert == null
+            ? new Clamp3AudioFeatureMapper(options, embedder)
+            : new Clamp3StringFeaturizerMapper(options, embedder, mert);
+}
+
+/// <summary>The estimator behind <c>mlContext.Transforms.FeaturizeClamp3Text/Score/Audio</c>.</summary>
+public sealed class Clamp3FeaturizerEstimator : IEstimator<Clamp3FeaturizerTransformer>
+{
+    private readonly Clamp3FeaturizerOptions _options;
+    private readonly Clamp3Embedder? _embedder;
+    private Clamp3FeaturizerTransformer? _transformer;
+
+    internal Clamp3FeaturizerEstimator(Clamp3FeaturizerOptions options, Clamp3Embedder? embedder)
+    {
+        _options = options.Clone();
+        _embedder = embedder;
+    }
+
+    public Clamp3FeaturizerTransformer Fit(IDataView input)
+    {
+        var transformer = GetTransformer();
+        transformer.GetOutputSchema(input.Schema); // validates the input column before any data flows
+        return transformer;
+    }
+
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        var column = inputSchema.FirstOrDefault(c => c.Name == _options.InputColumnName);
+        if (column.Name == null)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema),
+                $"Input column '{_options.InputColumnName}' not found. Columns: {string.Join(", ", inputSchema.Select(c => c.Name))}.");
+        bool wantsText = _options.Modality != Clamp3Modality.Audio || !string.IsNullOrEmpty(_options.MertModelPath);
+        bool isText = column.Kind == SchemaShape.Column.VectorKind.Scalar && column.ItemType is TextDataViewType;
+        bool isFloatVector = column.Kind != SchemaShape.Column.VectorKind.Scalar && column.ItemType.RawType == typeof(float);
+        if (wantsText && !isText)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Column '{column.Name}' must be a text column for {_options.Modality} input.");
+        if (!wantsText && !isFloatVector)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Column '{column.Name}' must be a float vector of MERT features.");
+        return SchemaShapes.With(inputSchema, GetTransformer().Mapper.Outputs);
+    }
+
+    private Clamp3FeaturizerTransformer GetTransformer()
+    {
+        if (_transformer != null) return _transformer;
+        return _transformer = Clamp3FeaturizerTransformer.Create(_options, _embedder);
+    }
+}

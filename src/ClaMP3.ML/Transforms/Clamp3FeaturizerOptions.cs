@@ -1,0 +1,55 @@
+using ClaMP3.ML.Inference;
+using ClaMP3.ML.Transforms.Core;
+
+namespace ClaMP3.ML.Transforms;
+
+/// <summary>What a CLaMP 3 featurizer reads.</summary>
+public enum Clamp3Modality
+{
+    /// <summary>Text in any of XLM-R's 100 languages (a string column).</summary>
+    Text,
+    /// <summary>Sheet music or performance: interleaved ABC or MTF, detected as the official code does (a string column).</summary>
+    Score,
+    /// <summary>MERT features: a float vector column holding rows × audio hidden size values (row-major), as the
+    /// official <c>.npy</c> files; or, when <see cref="Clamp3FeaturizerOptions.MertModelPath"/> is set, a string
+    /// column of audio file paths.</summary>
+    Audio,
+}
+
+/// <summary>Options of a CLaMP 3 featurizer (the "options overload" of the catalog methods).</summary>
+public sealed class Clamp3FeaturizerOptions
+{
+    /// <summary>The official checkpoint (<c>weights_clamp3_saas_...pth</c>) or a fixture checkpoint.</summary>
+    public string CheckpointPath { get; set; } = "";
+    /// <summary>XLM-R's <c>sentencepiece.bpe.model</c>; needed for text.</summary>
+    public string? TokenizerPath { get; set; }
+    /// <summary>Optional <c>config.json</c>; without it the configuration is inferred from the checkpoint.</summary>
+    public string? ConfigPath { get; set; }
+    /// <summary>A MERT-v1-95M folder; set it to feed audio file paths instead of MERT features.</summary>
+    public string? MertModelPath { get; set; }
+    /// <summary><c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
+    public string Device { get; set; } = "cpu";
+
+    public Clamp3Modality Modality { get; set; } = Clamp3Modality.Text;
+    public string InputColumnName { get; set; } = "Text";
+    public string OutputColumnName { get; set; } = "Features";
+    /// <summary>Global: one vector per row (known size). Sequence: the per-position features, a variable-length
+    /// vector of rows × width values; the width is in the column's <c>SequenceWidth</c> annotation.</summary>
+    public FeatureKind FeatureKind { get; set; } = FeatureKind.Global;
+    /// <summary>Rows per forward pass.</summary>
+    public int BatchSize { get; set; } = 8;
+    public RowErrorMode ErrorMode { get; set; } = RowErrorMode.Throw;
+    /// <summary>Receives warnings (rows set to missing values); standard error when null. Not saved with the model.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Action<string>? OnWarning { get; set; }
+
+    internal Clamp3FeaturizerOptions Clone() => (Clamp3FeaturizerOptions)MemberwiseClone();
+
+    internal Clamp3EmbedderOptions ToEmbedderOptions() => new(CheckpointPath)
+    {
+        TokenizerPath = TokenizerPath,
+        ConfigPath = ConfigPath,
+        Device = Device,
+        BatchSize = BatchSize,
+    };
+}
