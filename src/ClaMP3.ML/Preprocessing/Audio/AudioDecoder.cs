@@ -123,7 +123,9 @@ public static class AudioDecoder
     {
         int channels = reader.ChannelCount;
         var buffers = new FloatBuffer[channels];
-        for (int c = 0; c < channels; c++) buffers[c] = new FloatBuffer();
+        // Pre-size from the header (bounded, in case it lies) so that long files are not copied while growing.
+        int capacity = (int)Math.Clamp(reader.FrameCountHint ?? 1024, 0, 1 << 26);
+        for (int c = 0; c < channels; c++) buffers[c] = new FloatBuffer(capacity);
         const int block = 16384;
         var tmp = new float[channels][];
         for (int c = 0; c < channels; c++) tmp[c] = new float[block];
