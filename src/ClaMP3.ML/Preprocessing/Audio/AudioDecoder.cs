@@ -130,8 +130,15 @@ public static class AudioDecoder
         var tmp = new float[channels][];
         for (int c = 0; c < channels; c++) tmp[c] = new float[block];
         int got;
-        while ((got = ReadChecked(reader, tmp, block, name)) > 0)
-            for (int c = 0; c < channels; c++) buffers[c].Append(tmp[c].AsSpan(0, got));
+        try
+        {
+            while ((got = ReadChecked(reader, tmp, block, name)) > 0)
+                for (int c = 0; c < channels; c++) buffers[c].Append(tmp[c].AsSpan(0, got));
+        }
+        catch (AudioLengthException e)
+        {
+            throw new AudioDecodingException(name, e.Message + " Use MertAudioPreprocessor.Prepare(path), which keeps only the 24 kHz mono signal.", e);
+        }
         return new DecodedAudio(buffers.Select(b => b.ToArray()).ToArray(), reader.SampleRate);
     }
 

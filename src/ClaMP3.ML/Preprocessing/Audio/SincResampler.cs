@@ -125,8 +125,9 @@ public sealed class SincResampler
     }
 
     /// <summary>A streaming resampler: feed blocks with <see cref="Stream.Push"/>, then call <see cref="Stream.Finish"/>;
-    /// the result is identical to <see cref="Resample"/> on the concatenated input.</summary>
-    public Stream CreateStream() => new(this);
+    /// the result is identical to <see cref="Resample"/> on the concatenated input. With the input length known in
+    /// advance the output is allocated once, at its final size (a 3-hour file then needs one 24 kHz array, no copies).</summary>
+    public Stream CreateStream(long expectedInputLength = 0) => new(this, expectedInputLength);
 
     /// <summary>Computes <paramref name="frames"/> output frames (ReducedTo samples each) from padded input starting at a frame boundary.</summary>
     private void ComputeFrames(ReadOnlySpan<float> padded, int frames, Span<float> output)
@@ -249,12 +250,14 @@ public sealed class SincResampler
         private float[] _pending; // padded input from the current frame start
         private int _pendingCount;
         private long _inputLength;
-        private readonly FloatBuffer _output = new();
+        private readonly FloatBuffer _output;
         private bool _finished;
 
-        internal Stream(SincResampler resampler)
+        internal Stream(SincResampler resampler, long expectedInputLength)
         {
             _r = resampler;
+            long expected = resampler.OutputLength(Math.Max(0, expectedInputLength));
+            _output = new FloatBuffer((int)Math.Clamp(expected, 1024, Array.MaxLength));
             _pending = new float[Math.Max(4096, 2 * resampler._stride)];
             _pendingCount = resampler.Width; // left zero padding
         }
@@ -324,6 +327,9 @@ public sealed class SincResampler
     }
 }
 
+/// <summary>More samples than one .NET array holds (about 24.8 hours at 24 kHz).</summary>
+internal sealed class AudioLengthException(string message) : Exception(message);
+
 /// <summary>A growable float array (List&lt;float&gt; without per-element overhead).</summary>
 internal sealed class FloatBuffer
 {
@@ -337,7 +343,7 @@ internal sealed class FloatBuffer
     public Span<float> AppendUninitialised(int count)
     {
         long needed = (long)Count + count;
-        if (needed > Array.MaxLength) throw new InvalidDataException($"audio too long: more than {Array.MaxLength} samples.");
+        if (needed > Array.MaxLength) throw new AudioLengthException($"the audio is too long: more than {Array.MaxLength} samples in one array.");
         if (needed > _data.Length)
             Array.Resize(ref _data, (int)Math.Min(Array.MaxLength, Math.Max(needed, (long)_data.Length * 2)));
         var span = _data.AsSpan(Count, count);
