@@ -145,6 +145,28 @@ public sealed class AudioDecoderTests
     }
 
     [TestMethod]
+    public void Mp3WithoutLameTagIsNotTrimmedAndTruncatedMp3DecodesWhatIsThere()
+    {
+        var bytes = File.ReadAllBytes(TestPaths.Fixture("mert-tiny", "inputs", "tune44k_stereo_mp3.mp3"));
+        var trimmed = DecodeBytes(bytes, "gapless.mp3");
+        Assert.AreEqual(273420, trimmed.FrameCount); // 239·1152 − 576 − 1332
+        // Without a LAME/Lavf/Lavc encoder string FFmpeg trims nothing: all 239 frames, the same samples 576 + 529 later.
+        // The Info tag has flags 0x0F (frames, bytes, 100-byte TOC, quality), so its encoder string starts 120 bytes in.
+        int info = bytes.AsSpan().IndexOf("Info"u8);
+        int encoder = info + 8 + 4 + 4 + 100 + 4;
+        Assert.AreEqual("Lavf", System.Text.Encoding.ASCII.GetString(bytes, encoder, 4), "the fixture MP3's Info tag was written by FFmpeg");
+        var noLame = (byte[])bytes.Clone();
+        "XXXX"u8.CopyTo(noLame.AsSpan(encoder));
+        var untrimmed = DecodeBytes(noLame, "no_lame.mp3");
+        Assert.AreEqual(239 * 1152, untrimmed.FrameCount);
+        for (int c = 0; c < 2; c++)
+            AssertSamples(trimmed.Channels[c], untrimmed.Channels[c].AsSpan(576 + 529, trimmed.FrameCount).ToArray(), $"channel {c} offset by the trimmed delay");
+        var truncated = DecodeBytes(bytes.AsSpan(0, bytes.Length / 2).ToArray(), "half.mp3");
+        Assert.IsTrue(truncated.FrameCount > 100_000 && truncated.FrameCount < 273420, $"half the file gave {truncated.FrameCount} frames");
+        AssertSamples(trimmed.Channels[0].AsSpan(0, 50_000).ToArray(), truncated.Channels[0].AsSpan(0, 50_000).ToArray(), "truncated prefix");
+    }
+
+    [TestMethod]
     public void CorruptFlacFrameIsReportedByItsCrc()
     {
         var bytes = HandFlac(out _);
