@@ -63,20 +63,23 @@ internal sealed class TensorRef
         return true;
     }
 
-    /// <summary>Copies a strided view into C order (e.g. a saved <c>t.t()</c>).</summary>
+    /// <summary>Copies a strided view into C order (e.g. a saved <c>t.t()</c>), a run at a time when the last dimension is dense.</summary>
     private void Gather(byte[] storage, byte[] result, int es)
     {
         int dims = Size.Length;
-        var index = new long[dims];
+        bool denseRows = Stride[dims - 1] == 1;
+        long run = denseRows ? Size[dims - 1] : 1;   // elements copied per step
+        int outer = denseRows ? dims - 1 : dims;     // dimensions walked by the index
+        var index = new long[outer];
+        long steps = result.LongLength / es / run;
         long outPos = 0;
-        long n = result.LongLength / es;
-        for (long i = 0; i < n; i++)
+        for (long i = 0; i < steps; i++)
         {
             long src = Offset;
-            for (int d = 0; d < dims; d++) src += index[d] * Stride[d];
-            Array.Copy(storage, src * es, result, outPos, es);
-            outPos += es;
-            for (int d = dims - 1; d >= 0; d--)
+            for (int d = 0; d < outer; d++) src += index[d] * Stride[d];
+            Array.Copy(storage, src * es, result, outPos, run * es);
+            outPos += run * es;
+            for (int d = outer - 1; d >= 0; d--)
             {
                 if (++index[d] < Size[d]) break;
                 index[d] = 0;
@@ -134,7 +137,7 @@ internal sealed class PickleReader
             {
                 case 0x80: ReadByte(); break;                          // PROTO
                 case 0x95: ReadBytes(8); break;                        // FRAME (protocol 4): framing hint only
-                case (byte)'.': return ToPlainOrKeep(Pop(), opPos);  // STOP
+                case (byte)'.': return Stop(opPos);                  // STOP
                 case (byte)'(': _marks.Push(_stack.Count); break;    // MARK
                 case (byte)'0': Pop(); break;                        // POP
                 case (byte)'1': PopMark(opPos); break;               // POP_MARK
@@ -185,8 +188,9 @@ internal sealed class PickleReader
         }
     }
 
-    private object? ToPlainOrKeep(object? root, int opPos)
+    private object? Stop(int opPos)
     {
+        var root = Pop();
         if (_marks.Count > 0) throw Error($"unbalanced MARK at STOP (byte {opPos})");
         return root;
     }
@@ -255,17 +259,27 @@ internal sealed class PickleReader
         var strides = AsLongs(stride, "stride", opPos);
         if (sizes.Length != strides.Length) throw Error($"REDUCE at byte {opPos}: tensor on storage '{s.Key}' has {sizes.Length} sizes but {strides.Length} strides");
         long storageElements = s.DType == null ? s.Numel / dtype.ElementSize() : s.Numel;
-        // Validate the view before any data is touched: every element it addresses must lie inside the storage.
-        long last = off;
-        bool empty = false;
-        for (int d = 0; d < sizes.Length; d++)
+        // Validate the view before any data is touched: every element it addresses must lie inside the storage,
+        // and the copy it needs must fit in one array (a stride-0 view can claim any size).
+        string view = $"tensor [{string.Join(", ", sizes)}] (offset {off}, strides [{string.Join(", ", strides)}]) on storage '{s.Key}'";
+        try
         {
-            if (sizes[d] < 0 || strides[d] < 0) throw Error($"REDUCE at byte {opPos}: negative size or stride on storage '{s.Key}'");
-            if (sizes[d] == 0) empty = true;
-            else last = checked(last + (sizes[d] - 1) * strides[d]);
+            long last = off, count = 1;
+            for (int d = 0; d < sizes.Length; d++)
+            {
+                if (sizes[d] < 0 || strides[d] < 0) throw Error($"REDUCE at byte {opPos}: negative size or stride in {view}");
+                count = checked(count * sizes[d]);
+                if (sizes[d] > 0) last = checked(last + (sizes[d] - 1) * strides[d]);
+            }
+            if (off < 0 || (count > 0 && last >= storageElements))
+                throw Error($"REDUCE at byte {opPos}: {view} reaches past the end of the storage ({storageElements} elements)");
+            if (checked(count * dtype.ElementSize()) > Array.MaxLength)
+                throw Error($"REDUCE at byte {opPos}: {view} is larger than one .NET array can hold");
         }
-        if (off < 0 || (!empty && last >= storageElements))
-            throw Error($"REDUCE at byte {opPos}: tensor [{string.Join(", ", sizes)}] (offset {off}, strides [{string.Join(", ", strides)}]) reaches past the end of storage '{s.Key}' ({storageElements} elements)");
+        catch (OverflowException)
+        {
+            throw Error($"REDUCE at byte {opPos}: {view} has an impossible size");
+        }
         return new TensorRef { Storage = s, DType = dtype, Offset = off, Size = sizes, Stride = strides };
     }
 

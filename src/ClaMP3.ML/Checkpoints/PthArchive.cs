@@ -34,13 +34,24 @@ internal sealed class PthArchive : IDisposable
                 throw new InvalidDataException($"{path}: the zip archive has no '*/data.pkl' entry, so it is not a PyTorch checkpoint.");
             // A checkpoint saved inside another folder structure may hold more; torch uses the top-level one.
             var pickle = pickles.OrderBy(e => e.FullName.Count(c => c == '/')).First();
-            return new PthArchive(path, zip, pickle.FullName[..^"data.pkl".Length]);
+            var archive = new PthArchive(path, zip, pickle.FullName[..^"data.pkl".Length]);
+            archive.CheckByteOrder();
+            return archive;
         }
         catch
         {
             zip.Dispose();
             throw;
         }
+    }
+
+    /// <summary>torch ≥ 2.1 records the writer's byte order; storages are raw memory, so only little-endian is readable as is.</summary>
+    private void CheckByteOrder()
+    {
+        if (_zip.GetEntry(_prefix + "byteorder") is not { } entry) return; // older torch: always little-endian in practice
+        var order = System.Text.Encoding.ASCII.GetString(ReadEntry(entry.FullName, expectedLength: null)).Trim();
+        if (order != "little")
+            throw new InvalidDataException($"{_path}: the checkpoint was written on a '{order}'-endian machine; only little-endian checkpoints are supported.");
     }
 
     public byte[] ReadPickleBytes() => ReadEntry(_prefix + "data.pkl", expectedLength: null);
@@ -64,7 +75,7 @@ internal sealed class PthArchive : IDisposable
         if (key.Length == 0 || key.Contains('/') || key.Contains('\\') || key.Contains(".."))
             throw new InvalidDataException($"storage key '{key}' is not a plain entry name");
         if (pid[3] is not string) throw new InvalidDataException($"storage location is a {PickleReader.Describe(pid[3])}");
-        if (pid[4] is not long numel || numel < 0) throw new InvalidDataException($"storage size is {PickleReader.Describe(pid[4])}");
+        if (pid[4] is not long numel || numel < 0 || numel > Array.MaxLength) throw new InvalidDataException($"storage size {pid[4] ?? "None"} ({PickleReader.Describe(pid[4])}) is not a valid element count");
         return new StorageRef { Key = key, DType = dtype, Numel = numel, Load = LoadStorage };
     }
 

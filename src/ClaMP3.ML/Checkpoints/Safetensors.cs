@@ -54,8 +54,7 @@ public static class Safetensors
                         metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString() : m.Value.GetRawText();
                     continue;
                 }
-                var (dtype, shape, begin, end) = ParseEntry(path, property);
-                long expected = checked(CheckpointTensor.ElementCountOf(shape) * dtype.ElementSize());
+                var (dtype, shape, begin, end, expected) = ParseEntry(path, property);
                 if (end - begin != expected)
                     throw new InvalidDataException($"{path}: tensor '{property.Name}' ({dtype} [{string.Join(", ", shape)}]) needs {expected} bytes, its data_offsets span {end - begin}.");
                 if (end > dataLength)
@@ -69,7 +68,7 @@ public static class Safetensors
         return new StateDict(tensors, path, metadata);
     }
 
-    private static (TensorDType dtype, long[] shape, long begin, long end) ParseEntry(string path, JsonProperty property)
+    private static (TensorDType dtype, long[] shape, long begin, long end, long bytes) ParseEntry(string path, JsonProperty property)
     {
         try
         {
@@ -82,9 +81,11 @@ public static class Safetensors
             var offsets = e.GetProperty("data_offsets").EnumerateArray().Select(x => x.GetInt64()).ToArray();
             if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0])
                 throw new InvalidDataException($"{path}: tensor '{property.Name}' has invalid data_offsets [{string.Join(", ", offsets)}].");
-            return (dtype, shape, offsets[0], offsets[1]);
+            long bytes = checked(CheckpointTensor.ElementCountOf(shape) * dtype.ElementSize());
+            if (bytes > Array.MaxLength) throw new InvalidDataException($"{path}: tensor '{property.Name}' ({bytes} bytes) is larger than one .NET array can hold.");
+            return (dtype, shape, offsets[0], offsets[1], bytes);
         }
-        catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
         {
             throw new InvalidDataException($"{path}: tensor '{property.Name}' has a malformed header entry (needs dtype, shape, data_offsets): {ex.Message}", ex);
         }

@@ -71,9 +71,10 @@ internal sealed class StoredZipWriter
     public void Finish()
     {
         long cdStart = _out.Position;
+        Span<byte> c = stackalloc byte[46]; // reused: a stackalloc inside the loop would grow the stack per entry
+        Span<byte> z = stackalloc byte[28];
         foreach (var (name, crc, size, offset, zip64) in _entries)
         {
-            Span<byte> c = stackalloc byte[46];
             BinaryPrimitives.WriteUInt32LittleEndian(c, 0x02014b50);
             BinaryPrimitives.WriteUInt16LittleEndian(c[4..], 45);         // made by: zip 4.5
             BinaryPrimitives.WriteUInt16LittleEndian(c[6..], (ushort)(zip64 ? 45 : 20));
@@ -93,7 +94,6 @@ internal sealed class StoredZipWriter
             _out.Write(name);
             if (zip64)
             {
-                Span<byte> z = stackalloc byte[28];
                 BinaryPrimitives.WriteUInt16LittleEndian(z, 0x0001);
                 BinaryPrimitives.WriteUInt16LittleEndian(z[2..], 24);
                 BinaryPrimitives.WriteInt64LittleEndian(z[4..], size);

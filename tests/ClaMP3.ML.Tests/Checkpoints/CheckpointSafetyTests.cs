@@ -116,7 +116,17 @@ public class CheckpointSafetyTests
         var outside = Path.Combine(tmp.Path, "outside.pth");
         var q = new HandPickle().Proto().EmptyDict().Str("w").Tensor("FloatStorage", "0", 2, 1, new long[] { 2 }, new long[] { 1 }).SetItem().Stop();
         HandPickle.WriteZip(outside, q.ToArray(), new Dictionary<string, byte[]> { ["0"] = new byte[8] });
-        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => CheckpointReader.Read(outside)).Message, "past the end of storage '0'");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => CheckpointReader.Read(outside)).Message, "on storage '0' reaches past the end");
+
+        // A stride-0 view claiming a huge size, and sizes whose product overflows.
+        var huge = Path.Combine(tmp.Path, "huge.pth");
+        var h = new HandPickle().Proto().EmptyDict().Str("w").Tensor("FloatStorage", "0", 1, 0, new long[] { int.MaxValue, 4 }, new long[] { 0, 0 }).SetItem().Stop();
+        HandPickle.WriteZip(huge, h.ToArray(), new Dictionary<string, byte[]> { ["0"] = new byte[4] });
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => CheckpointReader.Read(huge)).Message, "larger than one .NET array");
+        var h2 = new HandPickle().Proto().EmptyDict().Str("w").Tensor("FloatStorage", "0", 1, 0, new long[] { int.MaxValue, int.MaxValue, int.MaxValue }, new long[] { 0, 0, 0 }).SetItem().Stop();
+        File.Delete(huge);
+        HandPickle.WriteZip(huge, h2.ToArray(), new Dictionary<string, byte[]> { ["0"] = new byte[4] });
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => CheckpointReader.Read(huge)).Message, "impossible size");
 
         // A storage entry shorter than the pickle says.
         var shortData = Path.Combine(tmp.Path, "short.pth");
@@ -124,6 +134,39 @@ public class CheckpointSafetyTests
         HandPickle.WriteZip(shortData, r.ToArray(), new Dictionary<string, byte[]> { ["0"] = new byte[8] });
         var e3 = Assert.ThrowsExactly<InvalidDataException>(() => CheckpointReader.Read(shortData));
         StringAssert.Contains(e3.Message, "archive/data/0");
+    }
+
+    [TestMethod]
+    public void MalformedSafetensorsHeadersAreRefusedByName()
+    {
+        using var tmp = TestPaths.NewTempDir();
+        var path = Path.Combine(tmp.Path, "bad.safetensors");
+        void Refused(string header, string expected)
+        {
+            var h = System.Text.Encoding.UTF8.GetBytes(header);
+            File.WriteAllBytes(path, BitConverter.GetBytes((long)h.Length).Concat(h).Concat(new byte[16]).ToArray());
+            var e = Assert.ThrowsExactly<InvalidDataException>(() => CheckpointReader.Read(path), header);
+            StringAssert.Contains(e.Message, path);
+            StringAssert.Contains(e.Message, expected);
+        }
+        Refused("{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,12]}}", "'w'");
+        Refused("{\"w\":{\"dtype\":\"C64\",\"shape\":[1],\"data_offsets\":[0,8]}}", "C64");
+        Refused("{\"w\":{\"dtype\":\"F32\",\"shape\":[8],\"data_offsets\":[0,32]}}", "truncated");
+        Refused("{\"w\":{\"dtype\":\"F32\",\"shape\":[9223372036854775807,4],\"data_offsets\":[0,16]}}", "'w'");
+        Refused("{\"w\":{\"shape\":[4],\"data_offsets\":[0,16]}}", "'w'");
+        Refused("{\"w\":", "JSON");
+    }
+
+    [TestMethod]
+    public void BigEndianCheckpointIsRefused()
+    {
+        using var tmp = TestPaths.NewTempDir();
+        var path = Path.Combine(tmp.Path, "big.pth");
+        var p = new HandPickle().Proto().EmptyDict().Str("w").Tensor("FloatStorage", "0", 1, 0, new long[] { 1 }, new long[] { 1 }).SetItem().Stop();
+        HandPickle.WriteZip(path, p.ToArray(), new Dictionary<string, byte[]> { ["0"] = new byte[4] }, byteOrder: "big");
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => CheckpointReader.Read(path));
+        StringAssert.Contains(e.Message, path);
+        StringAssert.Contains(e.Message, "big");
     }
 
     [TestMethod]

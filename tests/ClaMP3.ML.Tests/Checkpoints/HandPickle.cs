@@ -52,7 +52,7 @@ internal sealed class HandPickle
     public byte[] ToArray() => _bytes.ToArray();
 
     /// <summary>Writes a torch.save-style zip: PREFIX/data.pkl, PREFIX/data/KEY, PREFIX/version.</summary>
-    public static void WriteZip(string path, byte[] pickle, IReadOnlyDictionary<string, byte[]> storages, string prefix = "archive")
+    public static void WriteZip(string path, byte[] pickle, IReadOnlyDictionary<string, byte[]> storages, string prefix = "archive", string? byteOrder = null)
     {
         using var zip = ZipFile.Open(path, ZipArchiveMode.Create);
         void Entry(string name, byte[] data)
@@ -63,5 +63,6 @@ internal sealed class HandPickle
         Entry($"{prefix}/data.pkl", pickle);
         foreach (var (key, data) in storages) Entry($"{prefix}/data/{key}", data);
         Entry($"{prefix}/version", Encoding.ASCII.GetBytes("3\n"));
+        if (byteOrder != null) Entry($"{prefix}/byteorder", Encoding.ASCII.GetBytes(byteOrder));
     }
 }

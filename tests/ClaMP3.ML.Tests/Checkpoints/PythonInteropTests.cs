@@ -17,7 +17,7 @@ public class PythonInteropTests
         shared = torch.randn(4, 5)
         objs = {
           "plain_dict": {
-            "t_transposed": x.t(), "column": x[:, 1], "slice_offset": torch.arange(10.)[3:7], "every_other": base[1::2],
+            "t_transposed": x.t(), "column": x[:, 1], "cols": x[:, 1:], "slice_offset": torch.arange(10.)[3:7], "every_other": base[1::2],
             "bf16": torch.tensor([1.5, -2.0, 3.140625]).bfloat16(), "f16": torch.tensor([0.1, -65504.0]).half(),
             "f64": base, "i64": torch.tensor([2**40, -3]), "i32": torch.tensor([7, -8], dtype=torch.int32),
             "i16": torch.tensor([300, -301], dtype=torch.int16), "i8": torch.tensor([-128, 127], dtype=torch.int8),
@@ -98,7 +98,6 @@ public class PythonInteropTests
         var w = CheckpointTensor.FromFloat32(new float[] { 1, -2, 3.5f, 4, 5, 6e-8f }, 2, 3);
         var b = CheckpointTensor.FromFloat32(new float[] { 0.25f, -0.5f }, 2);
         var model = new StateDict(new KeyValuePair<string, CheckpointTensor>[] { new("weight", w), new("bias", b) });
-        CheckpointTensor Step(float s) => CheckpointTensor.FromFloat32(new[] { s });
         var step = new CheckpointTensor(TensorDType.Float32, Array.Empty<long>(), BitConverter.GetBytes(3f));
         var state = new Dictionary<long, object?>
         {
