@@ -120,7 +120,15 @@ public static class MertAudioPreprocessor
         var buffers = new float[reader.ChannelCount][];
         for (int c = 0; c < buffers.Length; c++) buffers[c] = new float[block];
         var mono = new float[block];
-        var resampler = SincResampler.For(reader.SampleRate, TargetSampleRate).CreateStream(reader.FrameCountHint ?? 0);
+        SincResampler.Stream resampler;
+        try
+        {
+            resampler = SincResampler.For(reader.SampleRate, TargetSampleRate).CreateStream(reader.FrameCountHint ?? 0);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new AudioDecodingException(name, e.Message, e);
+        }
         try
         {
             int got;

@@ -17,6 +17,8 @@ public sealed class SincResampler
 {
     public const int LowpassFilterWidth = 6;
     public const double Rolloff = 0.99;
+    /// <summary>Largest kernel built (floats): 64 Mi = 256 MB, far above any standard rate (44.1 kHz: 80 × 171).</summary>
+    public const long MaxKernelSize = 1L << 26;
 
     private static readonly ConcurrentDictionary<(int, int), SincResampler> Cache = new();
 
@@ -82,6 +84,14 @@ public sealed class SincResampler
     {
         if (fromRate <= 0 || toRate <= 0)
             throw new ArgumentOutOfRangeException(nameof(fromRate), $"sample rates must be positive (got {fromRate} → {toRate}).");
+        // torchaudio's kernel has (to/g) × (2·width + from/g) taps: for coprime rates such as 44101 → 24000 that is
+        // billions of values (torchaudio would build it too). Refuse clearly instead of running out of memory.
+        int g = Gcd(fromRate, toRate);
+        long o = fromRate / g, n = toRate / g;
+        long taps = 2 * (long)Math.Ceiling(LowpassFilterWidth * (double)o / (Math.Min(o, n) * Rolloff)) + o;
+        if (n * taps > MaxKernelSize)
+            throw new NotSupportedException($"resampling {fromRate} Hz → {toRate} Hz needs a {n}×{taps} polyphase kernel " +
+                $"(gcd {g}); rates with so small a common divisor are not supported.");
         return Cache.GetOrAdd((fromRate, toRate), key => new SincResampler(key.Item1, key.Item2));
     }
 
