@@ -9,10 +9,12 @@ namespace ClaMP3.ML.Tokenization;
 /// </summary>
 /// <remarks>
 /// <para>Exact (matches unidecode 1.3.6, the version the fixtures use): ASCII (unchanged), U+0080–U+00FF (C1 controls
-/// removed, Latin-1 letters and symbols), U+2000–U+203A (spaces, dashes, quotes, <c>…</c> → <c>...</c>, U+2028/U+2029 →
-/// newlines), U+FEFF (removed) and the music symbols U+2669–U+266F. The overrides below were taken from the fixture generator's documented unidecode
-/// values for those ranges (shared/fixtures/README.md, <i>Deviations</i>) where AnyAscii differs; the music symbols
-/// from unidecode's behaviour on the real corpus (<c>musescore-brassed-up.abc</c>).</para>
+/// removed, Latin-1 letters and symbols), U+0100–U+017F (Latin Extended-A), U+2000–U+203A (spaces, dashes, quotes,
+/// <c>…</c> → <c>...</c>, U+2028/U+2029 → newlines), U+2669–U+266F (music symbols) and U+FEFF (removed). AnyAscii was
+/// compared with unidecode code point by code point on these ranges; where they differ (32 code points) a hand-written
+/// override gives unidecode's value: Latin-1 and punctuation from the fixture generator's documented values
+/// (shared/fixtures/README.md, <i>Deviations</i>), the others from unidecode's behaviour (the music symbols matter for
+/// xml2abc output such as <c>nm="B♭ Trumpet"</c> in the real corpus).</para>
 /// <para>Known divergences from unidecode elsewhere (AnyAscii's choice is used):</para>
 /// <list type="bullet">
 /// <item>Characters unidecode has no entry for (emoji, most symbols outside its tables, code points above U+FFFF
@@ -27,7 +29,7 @@ namespace ClaMP3.ML.Tokenization;
 public static class AsciiTransliterator
 {
     // unidecode 1.3.6 values where AnyAscii 0.3.3 gives something else (checked code point by code point for
-    // U+0080–U+00FF, U+2000–U+203A and U+FEFF; the other code points of these ranges already agree).
+    // U+0080–U+017F, U+2000–U+203A, U+2669–U+266F and U+FEFF; the other code points of these ranges already agree).
     private static readonly Dictionary<int, string> UnidecodeOverrides = new()
     {
         [0x00A2] = "C/",   // ¢  (AnyAscii: c)
@@ -43,6 +45,11 @@ public static class AsciiTransliterator
         [0x00BE] = " 3/4", // ¾  (3/4)
         [0x00C6] = "AE",   // Æ  (Ae)
         [0x00D7] = "x",    // ×  (*)
+        // Latin Extended-A (U+0100–U+017F, composer names: Dvořák, Janáček, Lutosławski agree): the 4 that differ.
+        [0x0138] = "k",    // ĸ  (q)
+        [0x014A] = "ng",   // Ŋ  (Ng)  unidecode swaps the case of these two
+        [0x014B] = "NG",   // ŋ  (ng)
+        [0x0152] = "OE",   // Œ  (Oe)
         [0x200B] = " ",    // zero width space ("")
         [0x2014] = "--",   // —  (-)
         [0x2015] = "--",   // ―  (-)

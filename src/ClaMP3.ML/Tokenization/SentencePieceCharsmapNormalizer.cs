@@ -24,6 +24,8 @@ internal sealed class SentencePieceCharsmapNormalizer
     private readonly byte[] _replacements;
     private readonly byte[][] _userDefined; // protected from normalisation (sentencepiece's PrefixMatcher)
     private readonly bool _addDummyPrefix, _removeExtraWhitespaces, _escapeWhitespaces, _treatWhitespaceAsSuffix;
+    // ASCII bytes that start no charsmap rule and no user-defined symbol: they map to themselves (fast path).
+    private readonly bool[] _asciiPassThrough = new bool[128];
 
     public SentencePieceCharsmapNormalizer(SentencePieceModelInfo model)
     {
@@ -39,6 +41,7 @@ internal sealed class SentencePieceCharsmapNormalizer
         {
             _trie = Array.Empty<uint>();
             _replacements = Array.Empty<byte>();
+            InitAsciiPassThrough();
             return;
         }
         if (blob.Length <= 4) throw new FormatException("precompiled charsmap is truncated");
@@ -48,6 +51,22 @@ internal sealed class SentencePieceCharsmapNormalizer
         _trie = new uint[trieSize / 4];
         for (int i = 0; i < _trie.Length; i++) _trie[i] = BinaryPrimitives.ReadUInt32LittleEndian(blob.AsSpan(4 + 4 * i));
         _replacements = blob.AsSpan(4 + (int)trieSize).ToArray();
+        InitAsciiPassThrough();
+    }
+
+    private void InitAsciiPassThrough()
+    {
+        for (int b = 0; b < 128; b++)
+        {
+            bool startsRule = false;
+            if (_trie.Length > 0)
+            {
+                uint nodePos = Offset(_trie[0]) ^ (uint)b;
+                startsRule = nodePos < (uint)_trie.Length && Label(_trie[nodePos]) == (uint)b;
+            }
+            foreach (var symbol in _userDefined) startsRule |= symbol[0] == b;
+            _asciiPassThrough[b] = !startsRule;
+        }
     }
 
     /// <summary>Normalises one text segment; returns "" for an empty or whitespace-only segment.</summary>
@@ -55,7 +74,7 @@ internal sealed class SentencePieceCharsmapNormalizer
     {
         if (text.Length == 0) return "";
         byte[] input = Encoding.UTF8.GetBytes(text);
-        var output = new List<byte>(input.Length + 16);
+        var output = new ByteBuffer(input.Length * 2 + 8);
         ReadOnlySpan<byte> rest = input;
 
         if (_removeExtraWhitespaces)
@@ -70,7 +89,7 @@ internal sealed class SentencePieceCharsmapNormalizer
         }
         if (rest.IsEmpty) return "";
 
-        if (!_treatWhitespaceAsSuffix && _addDummyPrefix) AppendSpace(output);
+        if (!_treatWhitespaceAsSuffix && _addDummyPrefix) AppendSpace(ref output);
 
         bool isPrevSpace = _removeExtraWhitespaces;
         while (!rest.IsEmpty)
@@ -82,8 +101,8 @@ internal sealed class SentencePieceCharsmapNormalizer
             {
                 foreach (byte b in piece)
                 {
-                    if (_escapeWhitespaces && b == (byte)' ') output.AddRange(SpaceSymbolUtf8);
-                    else output.Add(b);
+                    if (_escapeWhitespaces && b == (byte)' ') output.Append(SpaceSymbolUtf8);
+                    else output.Append(b);
                 }
                 isPrevSpace = piece[^1] == (byte)' ';
             }
@@ -94,25 +113,46 @@ internal sealed class SentencePieceCharsmapNormalizer
         if (_removeExtraWhitespaces)
         {
             ReadOnlySpan<byte> space = _escapeWhitespaces ? SpaceSymbolUtf8 : " "u8;
-            while (output.Count >= space.Length && EndsWith(output, space)) output.RemoveRange(output.Count - space.Length, space.Length);
+            while (output.Span.EndsWith(space)) output.Length -= space.Length;
         }
-        if (_treatWhitespaceAsSuffix && _addDummyPrefix) AppendSpace(output);
+        if (_treatWhitespaceAsSuffix && _addDummyPrefix) AppendSpace(ref output);
 
-        return Encoding.UTF8.GetString(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(output));
+        return Encoding.UTF8.GetString(output.Span);
     }
 
-    private void AppendSpace(List<byte> output)
+    private void AppendSpace(ref ByteBuffer output)
     {
-        if (_escapeWhitespaces) output.AddRange(SpaceSymbolUtf8);
-        else output.Add((byte)' ');
+        if (_escapeWhitespaces) output.Append(SpaceSymbolUtf8);
+        else output.Append((byte)' ');
     }
 
-    private static bool EndsWith(List<byte> output, ReadOnlySpan<byte> suffix) =>
-        System.Runtime.InteropServices.CollectionsMarshal.AsSpan(output).EndsWith(suffix);
+    private struct ByteBuffer
+    {
+        private byte[] _bytes;
+        public int Length;
+        public ByteBuffer(int capacity) { _bytes = new byte[capacity]; Length = 0; }
+        public readonly ReadOnlySpan<byte> Span => _bytes.AsSpan(0, Length);
+        public void Append(byte b)
+        {
+            if (Length == _bytes.Length) Array.Resize(ref _bytes, _bytes.Length * 2);
+            _bytes[Length++] = b;
+        }
+        public void Append(ReadOnlySpan<byte> bytes)
+        {
+            if (Length + bytes.Length > _bytes.Length) Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, Length + bytes.Length));
+            bytes.CopyTo(_bytes.AsSpan(Length));
+            Length += bytes.Length;
+        }
+    }
 
     /// <summary>Returns how many input bytes the longest rule at the start consumes and what they become.</summary>
     private int NormalizePrefix(ReadOnlySpan<byte> input, out ReadOnlySpan<byte> replacement)
     {
+        if (input[0] < 0x80 && _asciiPassThrough[input[0]])
+        {
+            replacement = input[..1];
+            return 1;
+        }
         // User-defined symbols pass through unchanged (longest match).
         int userLength = 0;
         foreach (var symbol in _userDefined)

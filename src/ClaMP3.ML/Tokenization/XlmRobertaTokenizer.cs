@@ -18,6 +18,8 @@ namespace ClaMP3.ML.Tokenization;
 /// Empty or whitespace-only segments give no ids.</para>
 /// <para>Thread-safety: an instance is immutable after <see cref="Load"/>; <see cref="Encode"/> may be called from
 /// any number of threads at once.</para>
+/// <para>Why not the library alone: Microsoft.ML.Tokenizers 2.0.1 keeps characters that the charsmap deletes (C0 controls)
+/// and emits one <c>&lt;unk&gt;</c> per unknown character; both are corrected here, the library's Viterbi search is used as is.</para>
 /// <para>Known limits: only unigram models are accepted (XLM-R's is one). Verified against sentencepiece 0.1.97 ids;
 /// the HF fast tokenizer is assumed equal (see shared/fixtures/README.md, section <i>tokenizer</i>): whitespace that
 /// Unicode calls White_Space but the charsmap does not turn into a space (U+0085, U+1680, U+2028, U+2029) may split

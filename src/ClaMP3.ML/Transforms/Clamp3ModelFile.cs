@@ -95,6 +95,15 @@ public static class Clamp3ModelFile
                             segments.Add(new JsonObject { ["kind"] = "zeroshot", ["options"] = zeroShotJson });
                             schema = zeroShot.GetOutputSchema(schema);
                             break;
+                        case Clamp3ConversionTransformer conversion:
+                            FlushRun();
+                            segments.Add(new JsonObject
+                            {
+                                ["kind"] = "conversion",
+                                ["options"] = PathsToRecords(JsonSerializer.SerializeToNode(conversion.Options)!.AsObject(), ConversionPaths, zip, files, options.IncludeWeights),
+                            });
+                            schema = conversion.GetOutputSchema(schema);
+                            break;
                         case BatchedTransformer other:
                             throw new NotSupportedException($"{other.GetType().Name} cannot be saved yet.");
                         default:
@@ -153,6 +162,12 @@ public static class Clamp3ModelFile
                         PredictedLabelColumnName = (string)json["PredictedLabelColumnName"]!,
                     }));
                     break;
+                case "conversion":
+                    var conversion = RecordsToPaths(segment["options"]!.AsObject(), ConversionPaths, zip, files, path, options)
+                        .Deserialize<Clamp3ConversionOptions>()!;
+                    if (options.Device != null) conversion.Device = options.Device;
+                    transformers.Add(Clamp3ConversionTransformer.Create(conversion));
+                    break;
                 default:
                     throw new InvalidDataException($"{path}: unknown pipeline segment kind '{segment["kind"]}'.");
             }
@@ -206,13 +221,35 @@ public static class Clamp3ModelFile
 
     // ---- weights: included entries or references ----
 
-    private static JsonObject OptionsToJson(Clamp3FeaturizerOptions options, ZipArchive zip, Dictionary<string, JsonObject> files, bool include)
+    private static readonly (string Property, bool IsDirectory)[] FeaturizerPaths =
+        { ("CheckpointPath", false), ("TokenizerPath", false), ("ConfigPath", false), ("MertModelPath", true) };
+    private static readonly (string Property, bool IsDirectory)[] ConversionPaths = { ("MertModelPath", true) };
+
+    private static JsonObject OptionsToJson(Clamp3FeaturizerOptions options, ZipArchive zip, Dictionary<string, JsonObject> files, bool include) =>
+        PathsToRecords(JsonSerializer.SerializeToNode(options)!.AsObject(), FeaturizerPaths, zip, files, include);
+
+    /// <summary>Replaces the path properties of serialized options by ids of file records (included or referenced).</summary>
+    private static JsonObject PathsToRecords(JsonObject json, (string Property, bool IsDirectory)[] paths, ZipArchive zip,
+        Dictionary<string, JsonObject> files, bool include)
     {
-        var json = JsonSerializer.SerializeToNode(options)!.AsObject();
-        foreach (var (property, isDirectory) in new[] { ("CheckpointPath", false), ("TokenizerPath", false), ("ConfigPath", false), ("MertModelPath", true) })
+        foreach (var (property, isDirectory) in paths)
         {
             string? value = (string?)json[property];
             json[property] = string.IsNullOrEmpty(value) ? null : FileRecord(value!, isDirectory, zip, files, include);
+        }
+        return json;
+    }
+
+    private static JsonObject RecordsToPaths(JsonObject json, (string Property, bool IsDirectory)[] paths, ZipArchive zip, JsonObject files,
+        string modelPath, Clamp3LoadOptions load)
+    {
+        json = json.DeepClone().AsObject();
+        foreach (var (property, _) in paths)
+        {
+            string? id = (string?)json[property];
+            if (id == null) continue;
+            var record = files[id]?.AsObject() ?? throw new InvalidDataException($"{modelPath}: file record '{id}' is missing.");
+            json[property] = Resolve(record, zip, modelPath, load);
         }
         return json;
     }
@@ -251,15 +288,7 @@ public static class Clamp3ModelFile
 
     private static Clamp3FeaturizerOptions OptionsFromJson(JsonObject json, ZipArchive zip, JsonObject files, string modelPath, Clamp3LoadOptions load)
     {
-        json = json.DeepClone().AsObject();
-        foreach (var property in new[] { "CheckpointPath", "TokenizerPath", "ConfigPath", "MertModelPath" })
-        {
-            string? id = (string?)json[property];
-            if (id == null) continue;
-            var record = files[id]?.AsObject() ?? throw new InvalidDataException($"{modelPath}: file record '{id}' is missing.");
-            json[property] = Resolve(record, zip, modelPath, load);
-        }
-        var options = json.Deserialize<Clamp3FeaturizerOptions>()!;
+        var options = RecordsToPaths(json, FeaturizerPaths, zip, files, modelPath, load).Deserialize<Clamp3FeaturizerOptions>()!;
         if (load.Device != null) options.Device = load.Device;
         return options;
     }

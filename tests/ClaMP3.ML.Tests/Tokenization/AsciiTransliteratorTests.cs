@@ -22,6 +22,7 @@ public class AsciiTransliteratorTests
     [DataRow("“q” ‘s’ ‚ „ — – … ‣ ‧", "\"q\" 's' , ,, -- - ... *> .")]
     [DataRow("a\u2028b\u2029c\u200bd\ufeffe", "a\nb\n\nc d" + "e")]
     [DataRow("Þorn ð Ø", "Thorn d O")]
+    [DataRow("Dvořák Janáček Lutosławski Œuvre Ŋŋ", "Dvorak Janacek Lutoslawski OEuvre ngNG")]
     public void MatchesUnidecodeOnTheFixtureRanges(string input, string expected) =>
         Assert.AreEqual(expected, AsciiTransliterator.Transliterate(input));
 

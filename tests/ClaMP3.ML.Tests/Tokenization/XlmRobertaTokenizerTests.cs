@@ -134,4 +134,19 @@ public class XlmRobertaTokenizerTests
         e = Assert.ThrowsExactly<InvalidDataException>(() => XlmRobertaTokenizer.Load(vocab));
         StringAssert.Contains(e.Message, vocab);
     }
+
+    [TestMethod]
+    public void NonUnigramModelIsRejectedWithTheFileName()
+    {
+        // A hand-made ModelProto: pieces <unk>, <s>, </s>, "a" and a trainer_spec with model_type = BPE (2).
+        static byte[] Field(int number, byte[] payload) => [(byte)(number << 3 | 2), (byte)payload.Length, .. payload];
+        static byte[] Piece(string text, int type) => Field(1, [.. Field(1, System.Text.Encoding.UTF8.GetBytes(text)), 3 << 3, (byte)type]);
+        byte[] model = [.. Piece("<unk>", 2), .. Piece("<s>", 3), .. Piece("</s>", 3), .. Piece("a", 1), .. Field(2, [3 << 3, 2])];
+        using var tmp = TestPaths.NewTempDir();
+        var path = Path.Combine(tmp.Path, "bpe.model");
+        File.WriteAllBytes(path, model);
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => XlmRobertaTokenizer.Load(path));
+        StringAssert.Contains(e.Message, path);
+        StringAssert.Contains(e.Message, "unigram");
+    }
 }

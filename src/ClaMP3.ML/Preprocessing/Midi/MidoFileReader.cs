@@ -193,45 +193,62 @@ internal sealed class MidoFileReader
         return new MidoMessage(spec, DecodeMeta(spec, data), delta);
     }
 
+    /// <summary><c>spec.decode(msg, data)</c>. Each attribute is assigned through mido's checking <c>__setattr__</c>,
+    /// in this order, so a bad value (60 minutes, denominator 2**29) fails here, before any later missing byte.</summary>
     private static MidoValue[] DecodeMeta(MetaSpec spec, int[] d)
     {
+        var values = new MidoValue[spec.Attributes.Length];
+        int next = 0;
+        void Set(MidoValue v)
+        {
+            MidoSpecs.CheckMetaValue(spec, spec.Attributes[next], v);
+            values[next++] = v;
+        }
         int At(int index) => index < d.Length
             ? d[index]
             : throw new MidoException("IndexError", "list index out of range", $"{spec.Type} meta event has only {d.Length} data bytes");
         MidoValue I(long v) => MidoValue.FromInt(v);
+
         switch (spec.Type)
         {
-            case "sequence_number": return [I(d.Length == 0 ? 0 : (At(0) << 8) | At(1))];
-            case "channel_prefix": return [I(At(0))];
-            case "midi_port": return [I(d.Length == 0 ? 0 : At(0))];
-            case "end_of_track": return [];
-            case "set_tempo": return [I((At(0) << 16) | (At(1) << 8) | At(2))];
+            case "sequence_number": Set(I(d.Length == 0 ? 0 : (At(0) << 8) | At(1))); break;
+            case "channel_prefix": Set(I(At(0))); break;
+            case "midi_port": Set(I(d.Length == 0 ? 0 : At(0))); break;
+            case "end_of_track": break;
+            case "set_tempo": Set(I((At(0) << 16) | (At(1) << 8) | At(2))); break;
             case "smpte_offset":
             {
                 int code = At(0) >> 5;
-                var frameRate = MidoSpecs.DecodeFrameRate(code)
-                                ?? throw new MidoException("KeyError", code.ToString(), $"smpte_offset frame rate code {code} is not one of 0..3");
-                return [frameRate, I(At(0) & 0x1f), I(At(1)), I(At(2)), I(At(3)), I(At(4))];
+                Set(MidoSpecs.DecodeFrameRate(code)
+                    ?? throw new MidoException("KeyError", code.ToString(), $"smpte_offset frame rate code {code} is not one of 0..3"));
+                Set(I(At(0) & 0x1f));
+                for (int k = 1; k <= 4; k++) Set(I(At(k)));
+                break;
             }
             case "time_signature":
-                // 2 ** d1: a Python int of up to 256 bits.
-                return [I(At(0)), MidoValue.FromBig(BigInteger.One << At(1)), I(At(2)), I(At(3))];
+                Set(I(At(0)));
+                Set(MidoValue.FromBig(BigInteger.One << At(1))); // 2 ** d1: a Python int of up to 256 bits
+                Set(I(At(2)));
+                Set(I(At(3)));
+                break;
             case "key_signature":
             {
                 int sharps = (sbyte)At(0), mode = At(1);
-                string key = MidoSpecs.DecodeKey(sharps, mode)
-                             ?? throw new MidoException("KeySignatureError", sharps < 7
-                                 ? $"Could not decode key with {Math.Abs(sharps)} flats and mode {mode}"
-                                 : $"Could not decode key with {sharps} sharps and mode {mode}");
-                return [MidoValue.FromStr(key)];
+                Set(MidoValue.FromStr(MidoSpecs.DecodeKey(sharps, mode)
+                    ?? throw new MidoException("KeySignatureError", sharps < 7
+                        ? $"Could not decode key with {Math.Abs(sharps)} flats and mode {mode}"
+                        : $"Could not decode key with {sharps} sharps and mode {mode}")));
+                break;
             }
-            case "sequencer_specific": return [MidoValue.FromTuple(d)];
+            case "sequencer_specific": Set(MidoValue.FromTuple(d)); break;
             default: // the eight text-like metas: latin-1
             {
                 var chars = new char[d.Length];
                 for (int k = 0; k < d.Length; k++) chars[k] = (char)d[k];
-                return [MidoValue.FromStr(new string(chars))];
+                Set(MidoValue.FromStr(new string(chars)));
+                break;
             }
         }
+        return values;
     }
 }

@@ -4,9 +4,9 @@ namespace ClaMP3.ML.Preprocessing.Midi;
 internal static class MidoTrackMerger
 {
     /// <summary>Absolute ticks per track, all tracks concatenated and stable-sorted by tick, back to deltas, every
-    /// end_of_track dropped (its delta carried to the next message) and one appended. Each message is re-validated on
-    /// the way, because mido rebuilds it with <c>copy(time=...)</c>, which runs the attribute checks (this is where an
-    /// <c>smpte_offset</c> with 60 minutes or a time signature with denominator 2**29 fails).</summary>
+    /// end_of_track dropped (its delta carried to the next message) and one appended. (mido rebuilds each message with
+    /// <c>copy(time=...)</c>, which re-runs the attribute checks; they cannot fail here, as the reader ran them while
+    /// decoding.)</summary>
     public static List<MidoMessage> Merge(IReadOnlyList<List<MidoMessage>> tracks)
     {
         int total = 0;
@@ -19,14 +19,6 @@ internal static class MidoTrackMerger
             long now = 0;
             foreach (var msg in tracks[ti])
             {
-                try
-                {
-                    Revalidate(msg);
-                }
-                catch (MidoException e) when (e.Detail is null)
-                {
-                    throw e.WithDetail($"{msg.Type} event in track {ti}");
-                }
                 now = checked(now + msg.Time);
                 ticks[n] = now;
                 absolute[n++] = msg;
@@ -51,14 +43,5 @@ internal static class MidoTrackMerger
         }
         merged.Add(new MidoMessage(MidoSpecs.EndOfTrack, [], carried));
         return merged;
-    }
-
-    /// <summary>The checks <c>msg.copy(time=...)</c> runs. Messages read from a file can only fail the meta checks
-    /// (channel data bytes and sysex data were checked while reading).</summary>
-    internal static void Revalidate(MidoMessage msg)
-    {
-        if (msg.Meta is { } spec)
-            for (int k = 0; k < spec.Attributes.Length; k++)
-                MidoSpecs.CheckMetaValue(spec, spec.Attributes[k], msg.Values[k]);
     }
 }

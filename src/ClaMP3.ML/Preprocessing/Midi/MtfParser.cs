@@ -5,7 +5,7 @@ namespace ClaMP3.ML.Preprocessing.Midi;
 /// the others go through <c>str_to_msg</c>, which fills a fresh mido message's attributes positionally.</summary>
 internal static class MtfParser
 {
-    public static (int TicksPerBeat, List<MidoMessage> Track) Parse(string mtf)
+    public static (long TicksPerBeat, List<MidoMessage> Track) Parse(string mtf)
     {
         var lines = PythonText.SplitLines(mtf);
         if (lines.Count == 0) throw new MidoException("IndexError", "list index out of range", "the MTF text is empty");
@@ -13,9 +13,6 @@ internal static class MtfParser
         if (head.Length < 2) throw new MidoException("IndexError", "list index out of range", "line 1 has no ticks_per_beat value");
         if (!PythonText.TryParseInt(head[1], out long ticksPerBeat))
             throw MidoException.Value($"invalid literal for int() with base 10: {PythonText.Repr(head[1])}", "line 1");
-        // struct.pack('>hhh', ...) in MidiFile.save: ticks_per_beat is a signed 16-bit number.
-        if (ticksPerBeat is < short.MinValue or > short.MaxValue)
-            throw new MidoException("struct.error", "'h' format requires -32768 <= number <= 32767", $"ticks_per_beat {ticksPerBeat}");
 
         var track = new List<MidoMessage>(lines.Count);
         for (int i = 1; i < lines.Count; i++)
@@ -30,7 +27,7 @@ internal static class MtfParser
                 throw e.WithDetail($"line {i + 1}: {Shorten(lines[i])}");
             }
         }
-        return ((int)ticksPerBeat, track);
+        return (ticksPerBeat, track);
     }
 
     private static string Shorten(string line) => line.Length <= 80 ? PythonText.Repr(line) : PythonText.Repr(line[..77] + "...");

@@ -29,8 +29,11 @@ public static class MtfToMidi
 /// <summary>mido 1.3.0's <c>MidiFile._save</c> for a type-1 file with one track.</summary>
 internal static class MidoFileWriter
 {
-    public static byte[] Write(int ticksPerBeat, IReadOnlyList<MidoMessage> track)
+    public static byte[] Write(long ticksPerBeat, IReadOnlyList<MidoMessage> track)
     {
+        // _save packs the header first: struct.pack('>hhh', type, ntracks, ticks_per_beat).
+        if (ticksPerBeat is < short.MinValue or > short.MaxValue)
+            throw new MidoException("struct.error", "'h' format requires -32768 <= number <= 32767", $"ticks_per_beat {ticksPerBeat}");
         var data = new List<byte>(track.Count * 4 + 16);
         int? runningStatus = null;
         var encoded = new List<byte>(8);

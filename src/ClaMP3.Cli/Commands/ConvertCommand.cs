@@ -1,0 +1,83 @@
+using System.CommandLine;
+using ClaMP3.ML.Preprocessing;
+
+namespace ClaMP3.Cli.Commands;
+
+/// <summary><c>clamp3 convert NAME INPUT OUTPUT_DIR</c>: one subcommand per <see cref="IFileConverter"/> found in the
+/// loaded ClaMP3.ML assemblies (midi2mtf, mtf2midi, and the ABC/MusicXML converters when their assemblies are present).
+/// Exit code 0 when something was converted (or everything was already there), 1 when nothing could be converted,
+/// 2 on a usage error (input missing).</summary>
+public sealed class ConvertCommand : ICliCommand
+{
+    public const int ExitOk = 0, ExitNothingConverted = 1, ExitUsage = 2;
+
+    public Command Create()
+    {
+        var convert = new Command("convert",
+            "Convert symbolic music files as the official CLaMP 3 preprocessing scripts do, byte for byte (a file or a folder, recursively).");
+        foreach (var converter in FileConverterRegistry.Discover())
+            convert.Subcommands.Add(CreateSubcommand(converter));
+        return convert;
+    }
+
+    internal static Command CreateSubcommand(IFileConverter converter)
+    {
+        var input = new Argument<string>("INPUT") { Description = $"A file or a folder searched recursively for {string.Join(", ", converter.InputExtensions)} (any case)." };
+        var output = new Argument<string>("OUTPUT_DIR") { Description = "Where outputs go, mirroring the input's relative folders." };
+        var m3 = new Option<bool>("--m3-compatible") { Description = "midi2mtf: drop text-like meta messages, as batch_midi2mtf.py --m3_compatible (what CLaMP 3 was trained on)." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace existing outputs (default: skip them, so an interrupted run resumes)." };
+        var jobs = new Option<int>("--jobs", "-j") { Description = "Files converted in parallel.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only failures and the summary (no warnings)." };
+
+        var command = new Command(converter.Name, converter.Description) { input, output, m3, overwrite, jobs, quiet };
+        command.SetAction(parse => Run(converter, parse.GetValue(input)!, parse.GetValue(output)!,
+            new ConverterOptions(parse.GetValue(m3)), parse.GetValue(overwrite), parse.GetValue(jobs), parse.GetValue(quiet),
+            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
+        return command;
+    }
+
+    internal static int Run(IFileConverter converter, string input, string outputDir, ConverterOptions options, bool overwrite,
+        int jobs, bool quiet, TextWriter stdout, TextWriter stderr)
+    {
+        if (!File.Exists(input) && !Directory.Exists(input))
+        {
+            stderr.WriteLine($"error: input not found: {input}");
+            return ExitUsage;
+        }
+        if (File.Exists(outputDir))
+        {
+            stderr.WriteLine($"error: OUTPUT_DIR is a file: {outputDir}");
+            return ExitUsage;
+        }
+
+        var batch = new BatchConverter(converter, options) { Overwrite = overwrite, MaxDegreeOfParallelism = Math.Max(1, jobs) };
+        var gate = new object();
+        batch.FileCompleted += (_, r) =>
+        {
+            lock (gate)
+            {
+                if (r.Status == BatchFileStatus.Failed) stderr.WriteLine($"rejected: {r.InputPath}: {r.Reason}");
+                if (!quiet)
+                    foreach (var w in r.Warnings) stdout.WriteLine($"{r.InputPath}: {w}");
+            }
+        };
+        var report = batch.Run(input, outputDir);
+
+        foreach (var r in report.Skipped.Where(r => r.Status == BatchFileStatus.SkippedCollision))
+            stderr.WriteLine($"skipped: {r.InputPath}: {r.Reason}");
+        stdout.WriteLine(
+            $"{converter.Name}: {report.Converted.Count} converted, " +
+            $"{report.Skipped.Count(r => r.Status == BatchFileStatus.SkippedExisting)} already there, " +
+            $"{report.Skipped.Count(r => r.Status == BatchFileStatus.SkippedCollision)} name collisions, " +
+            $"{report.Failed.Count} rejected, of {report.FilesFound} {string.Join("/", converter.InputExtensions)} files; " +
+            $"{report.InputBytes / 1e6:F2} MB in, {report.OutputBytes / 1e6:F2} MB out, {report.Elapsed.TotalSeconds:F2} s → {Path.GetFullPath(outputDir)}");
+
+        if (report.FilesFound == 0)
+        {
+            stderr.WriteLine($"error: no {string.Join(", ", converter.InputExtensions)} files under {input}");
+            return ExitNothingConverted;
+        }
+        bool anyOutput = report.Converted.Count > 0 || report.Skipped.Any(r => r.Status == BatchFileStatus.SkippedExisting);
+        return !anyOutput && report.Failed.Count > 0 ? ExitNothingConverted : ExitOk;
+    }
+}
