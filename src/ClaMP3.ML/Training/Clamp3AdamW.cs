@@ -66,14 +66,24 @@ public sealed class Clamp3AdamW : IDisposable
             var m = expAvg[i]!;
             var v = expAvgSq[i]!;
             long t = ++steps[i];
-            p.mul_(1 - LearningRate * WeightDecay);
-            m.mul_(Beta1).add_(g, alpha: 1 - Beta1);
-            v.mul_(Beta2).addcmul_(g, g, value: 1 - Beta2);
             double biasCorrection1 = 1 - Math.Pow(Beta1, t);
             double biasCorrection2 = 1 - Math.Pow(Beta2, t);
             double stepSize = LearningRate / biasCorrection1;
-            var denom = (v.sqrt() / Math.Sqrt(biasCorrection2)).add_(Eps);
-            p.addcdiv_(m, denom, value: -stepSize);
+            // Explicit Scalars held by `using`: TorchSharp passes a Scalar's raw handle to native code, so an implicit
+            // temporary can be finalized by the GC while the call still reads it (seen as "toFloat" assertion failures).
+            using var decay = (1 - LearningRate * WeightDecay).ToScalar();
+            using var beta1 = Beta1.ToScalar();
+            using var oneMinusBeta1 = (1 - Beta1).ToScalar();
+            using var beta2 = Beta2.ToScalar();
+            using var oneMinusBeta2 = (1 - Beta2).ToScalar();
+            using var sqrtBc2 = Math.Sqrt(biasCorrection2).ToScalar();
+            using var eps = Eps.ToScalar();
+            using var negStep = (-stepSize).ToScalar();
+            p.mul_(decay);
+            m.mul_(beta1).add_(g, alpha: oneMinusBeta1);
+            v.mul_(beta2).addcmul_(g, g, value: oneMinusBeta2);
+            var denom = (v.sqrt() / sqrtBc2).add_(eps);
+            p.addcdiv_(m, denom, value: negStep);
         }
     }
 

@@ -153,6 +153,11 @@ public static class Clamp3Trainer
                 optimizer.Step();
                 optimizer.ZeroGrad();
                 globalStep++; stepsThisRun++; samplesThisRun += batchSize; epochSteps++;
+                // TorchSharp hands raw Scalar handles to native calls, so a GC that finalizes an implicit Scalar temporary
+                // mid-call corrupts it (TorchSharp 0.107; the model code uses such temporaries, e.g. `a + b`). Collecting at
+                // this safe point keeps the heap small so that collections during a step become rare.
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
                 epochLoss += loss;
                 var elapsed = clock.Elapsed;
                 long remaining = totalSteps - globalStep;
