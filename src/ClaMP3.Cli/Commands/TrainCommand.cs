@@ -78,12 +78,15 @@ public sealed class TrainCommand : ICliCommand
         {
             int audioDim = 768;
             if (options.MusicModality == Modality.Audio && options.ConfigPath is not null) audioDim = Clamp3Config.Load(options.ConfigPath).AudioFeatureDim;
-            var train = M4RagJsonl.ToPairs(M4RagJsonl.Read(jsonl, Log), dataDir, options.MusicModality, audioDim, Log);
+            int skippedRows = 0;
+            void Skip(string message) { skippedRows++; Log(message); }
+            var items = M4RagJsonl.Read(jsonl, Skip);
+            var train = M4RagJsonl.ToPairs(items, dataDir, options.MusicModality, audioDim, m => { if (m.Contains("skipped")) Skip(m); else Log(m); });
             var eval = evalJsonl is null ? null : M4RagJsonl.ToPairs(M4RagJsonl.Read(evalJsonl, Log), dataDir, options.MusicModality, audioDim, Log);
             Console.WriteLine($"{train.Count} training pairs{(eval is null ? "" : $", {eval.Count} evaluation pairs")}; device {options.Device}");
             var progress = new ConsoleProgress();
             var result = Clamp3Trainer.Train(train, options, eval, progress, Log, cts.Token);
-            Console.WriteLine($"{(result.Cancelled ? "Stopped" : "Done")}: {result.EpochsDone} epochs, best epoch {result.BestEpoch} (eval loss {result.MinEvalLoss:F4}), {result.SkippedPairs} pairs skipped");
+            Console.WriteLine($"{(result.Cancelled ? "Stopped" : "Done")}: {result.EpochsDone} epochs, best epoch {result.BestEpoch} (eval loss {result.MinEvalLoss:F4}), {result.SkippedPairs + skippedRows} rows skipped");
             Console.WriteLine($"best: {result.BestCheckpoint}\nlatest (resume): {result.LatestCheckpoint}");
             return 0;
         }

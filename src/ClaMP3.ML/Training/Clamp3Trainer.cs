@@ -50,6 +50,8 @@ public static class Clamp3Trainer
             var shuffled = train.OrderBy(_ => 0).ToList();
             Shuffle(shuffled, new Random(options.Seed));
             int nEval = (int)(train.Count * options.EvalSplit);
+            // One pair gives a loss of exactly 0 (a 1×1 softmax), useless for choosing the best epoch: take two or none.
+            if (nEval == 1) nEval = train.Count >= 4 ? 2 : 0;
             eval = shuffled.Take(nEval).ToList();
             train = shuffled.Skip(nEval).ToList();
         }
