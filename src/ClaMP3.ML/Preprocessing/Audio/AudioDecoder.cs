@@ -1,7 +1,7 @@
 namespace ClaMP3.ML.Preprocessing.Audio;
 
 /// <summary>The audio container formats recognised from a file's first bytes.</summary>
-public enum AudioFormat { Unknown, Wav, Mp3, Flac, OggVorbis }
+public enum AudioFormat { Unknown, Wav, Mp3, Flac, OggVorbis, /** An Ogg container with another codec (Opus, FLAC, Speex…): not supported. */ OggOther }
 
 /// <summary>Decodes WAV, MP3, FLAC and OGG/Vorbis to float32 channels the way CLaMP 3's reference environment
 /// (<c>torchaudio.load</c>, torchaudio 0.13) does. The format is detected from the content, not the extension.</summary>
@@ -73,6 +73,7 @@ public static class AudioDecoder
                 AudioFormat.Flac => new FlacReader(owned, nameForErrors),
                 AudioFormat.Mp3 => new Mp3Reader(owned, nameForErrors),
                 AudioFormat.OggVorbis => new OggVorbisReader(owned, nameForErrors),
+                AudioFormat.OggOther => throw new AudioDecodingException(nameForErrors, "an Ogg file whose first stream is not Vorbis (Opus, Ogg FLAC…); only Ogg/Vorbis is supported."),
                 _ => throw new AudioDecodingException(nameForErrors, owned.Length == 0
                     ? "the file is empty."
                     : "not a recognised audio file (WAV, MP3, FLAC or OGG/Vorbis, detected from the content)."),
@@ -103,7 +104,7 @@ public static class AudioDecoder
         if (got >= 12 && span[..4].SequenceEqual("RIFF"u8) && span[8..12].SequenceEqual("WAVE"u8)) return AudioFormat.Wav;
         if (got >= 4 && span[..4].SequenceEqual("fLaC"u8)) return AudioFormat.Flac;
         if (got >= 36 && span[..4].SequenceEqual("OggS"u8))
-            return span[28..35].SequenceEqual("\u0001vorbis"u8) ? AudioFormat.OggVorbis : AudioFormat.Unknown;
+            return span[28..35].SequenceEqual("\u0001vorbis"u8) ? AudioFormat.OggVorbis : AudioFormat.OggOther;
         // Skip ID3v2 tags: FLAC files may carry one too.
         long pos = origin;
         while (got >= 10 && span[..3].SequenceEqual("ID3"u8))
@@ -123,13 +124,22 @@ public static class AudioDecoder
     {
         int channels = reader.ChannelCount;
         var buffers = new FloatBuffer[channels];
-        for (int c = 0; c < channels; c++) buffers[c] = new FloatBuffer();
+        // Pre-size from the header (bounded, in case it lies) so that long files are not copied while growing.
+        int capacity = (int)Math.Clamp(reader.FrameCountHint ?? 1024, 0, 1 << 26);
+        for (int c = 0; c < channels; c++) buffers[c] = new FloatBuffer(capacity);
         const int block = 16384;
         var tmp = new float[channels][];
         for (int c = 0; c < channels; c++) tmp[c] = new float[block];
         int got;
-        while ((got = ReadChecked(reader, tmp, block, name)) > 0)
-            for (int c = 0; c < channels; c++) buffers[c].Append(tmp[c].AsSpan(0, got));
+        try
+        {
+            while ((got = ReadChecked(reader, tmp, block, name)) > 0)
+                for (int c = 0; c < channels; c++) buffers[c].Append(tmp[c].AsSpan(0, got));
+        }
+        catch (AudioLengthException e)
+        {
+            throw new AudioDecodingException(name, e.Message + " Use MertAudioPreprocessor.Prepare(path), which keeps only the 24 kHz mono signal.", e);
+        }
         return new DecodedAudio(buffers.Select(b => b.ToArray()).ToArray(), reader.SampleRate);
     }
 

@@ -53,12 +53,19 @@ public static class MertAudioPreprocessor
     {
         ArgumentNullException.ThrowIfNull(samples);
         var result = new float[samples.Length];
-        if (samples.Length == 0) return result;
+        NormalizeInto(samples, result);
+        return result;
+    }
+
+    /// <summary><see cref="Normalize"/> into <paramref name="destination"/> (which may be <paramref name="samples"/> itself).</summary>
+    public static void NormalizeInto(ReadOnlySpan<float> samples, Span<float> destination)
+    {
+        if (destination.Length != samples.Length) throw new ArgumentException("destination must have the length of samples.", nameof(destination));
+        if (samples.Length == 0) return;
         float mean = NumpyFloat32.Mean(samples);
         float variance = NumpyFloat32.Variance(samples);
         float divisor = (float)Math.Sqrt(variance + NormalizationEpsilon);
-        for (int i = 0; i < samples.Length; i++) result[i] = (samples[i] - mean) / divisor;
-        return result;
+        for (int i = 0; i < samples.Length; i++) destination[i] = (samples[i] - mean) / divisor;
     }
 
     /// <summary>Non-overlapping windows of <paramref name="windowSamples"/>; only the last one is checked and dropped when
@@ -93,7 +100,12 @@ public static class MertAudioPreprocessor
 
     /// <summary>Decodes, mixes and resamples a file block by block (memory: the 24 kHz mono result plus a few blocks),
     /// then normalises. Throws <see cref="AudioDecodingException"/> naming the file when it cannot be decoded.</summary>
-    public static float[] Prepare(string path) => Normalize(DecodeMono24k(path));
+    public static float[] Prepare(string path)
+    {
+        var samples = DecodeMono24k(path);
+        NormalizeInto(samples, samples); // in place: the only full-length array of a long file
+        return samples;
+    }
 
     /// <summary>The mono 24 kHz signal before normalisation (the fixtures' <c>resampled</c> stage), streamed from the file.</summary>
     public static float[] DecodeMono24k(string path)
@@ -108,13 +120,28 @@ public static class MertAudioPreprocessor
         var buffers = new float[reader.ChannelCount][];
         for (int c = 0; c < buffers.Length; c++) buffers[c] = new float[block];
         var mono = new float[block];
-        var resampler = SincResampler.For(reader.SampleRate, TargetSampleRate).CreateStream();
-        int got;
-        while ((got = AudioDecoder.ReadChecked(reader, buffers, block, name)) > 0)
+        SincResampler.Stream resampler;
+        try
         {
-            MixInto(buffers, 0, got, mono);
-            resampler.Push(mono.AsSpan(0, got));
+            resampler = SincResampler.For(reader.SampleRate, TargetSampleRate).CreateStream(reader.FrameCountHint ?? 0);
         }
-        return resampler.Finish();
+        catch (NotSupportedException e)
+        {
+            throw new AudioDecodingException(name, e.Message, e);
+        }
+        try
+        {
+            int got;
+            while ((got = AudioDecoder.ReadChecked(reader, buffers, block, name)) > 0)
+            {
+                MixInto(buffers, 0, got, mono);
+                resampler.Push(mono.AsSpan(0, got));
+            }
+            return resampler.Finish();
+        }
+        catch (AudioLengthException e)
+        {
+            throw new AudioDecodingException(name, e.Message, e);
+        }
     }
 }

@@ -40,6 +40,7 @@ internal sealed class Mp3Reader : IAudioSampleReader
         {
             throw new AudioDecodingException(name, "cannot decode the MP3 stream: " + e.Message, e);
         }
+        DisableNLayerTrim(_mpeg);
         SampleRate = _mpeg.SampleRate;
         ChannelCount = _mpeg.Channels;
         if (SampleRate <= 0 || ChannelCount <= 0) throw new AudioDecodingException(name, "the MP3 stream has no valid sample rate or channel count.");
@@ -53,6 +54,22 @@ internal sealed class Mp3Reader : IAudioSampleReader
                 FrameCountHint = _remaining;
             }
         }
+    }
+
+    private static readonly System.Reflection.FieldInfo? NLayerDelayField =
+        typeof(MpegFile).GetField("_encoderDelay", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance);
+    private static readonly System.Reflection.FieldInfo? NLayerPaddingField =
+        typeof(MpegFile).GetField("_encoderPadding", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance);
+
+    /// <summary>NLayer 3.0.1 trims files whose Info tag says "LAME…" itself, but drops only the encoder delay and the
+    /// whole padding, without the 529-sample decoder delay: its output is 529 samples late and loses the last 529.
+    /// (It ignores FFmpeg's "Lavf"/"Lavc" tags.) Its private delay/padding fields are zeroed so that it always returns
+    /// every decoded sample and the FFmpeg trim above applies uniformly; the tests pin this with a LAME-made and an
+    /// FFmpeg-made file.</summary>
+    private static void DisableNLayerTrim(MpegFile mpeg)
+    {
+        if (NLayerDelayField?.FieldType == typeof(int)) NLayerDelayField.SetValue(mpeg, 0);
+        if (NLayerPaddingField?.FieldType == typeof(int)) NLayerPaddingField.SetValue(mpeg, 0);
     }
 
     public int Read(float[][] channels, int offset, int maxFrames)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace ClaMP3.ML.Preprocessing.Audio;
 
@@ -117,6 +118,12 @@ internal sealed class WavReader : IAudioSampleReader
                 case (SampleKind.Pcm, 8):
                     for (int i = 0; i < frames; i++) dest[i] = (src[i * _blockAlign] - 128) / 128f;
                     break;
+                case (SampleKind.Pcm, 16) when BitConverter.IsLittleEndian:
+                {
+                    var shorts = MemoryMarshal.Cast<byte, short>(_buffer.AsSpan(0, bytes));
+                    for (int i = 0, k = c; i < frames; i++, k += channelCount) dest[i] = shorts[k] / 32768f;
+                    break;
+                }
                 case (SampleKind.Pcm, 16):
                     for (int i = 0; i < frames; i++) dest[i] = BinaryPrimitives.ReadInt16LittleEndian(src[(i * _blockAlign)..]) / 32768f;
                     break;

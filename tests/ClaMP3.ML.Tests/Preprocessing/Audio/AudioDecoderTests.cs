@@ -129,19 +129,49 @@ public sealed class AudioDecoderTests
             ("adpcm.wav", Build(2, 1, 8000, 4, new byte[] { 1, 2 }), "not supported"),
             ("noise.mp3", Enumerable.Range(0, 5000).Select(i => (byte)(i * 7919 % 251)).ToArray(), "not a recognised audio file"),
             ("bad.flac", "fLaC"u8.ToArray().Concat(new byte[] { 0x80, 0, 0, 34 }).ToArray(), "truncated"),
+            ("opus.ogg", "OggS"u8.ToArray().Concat(new byte[24]).Concat("OpusHead"u8.ToArray()).Concat(new byte[20]).ToArray(), "not Vorbis"),
+            ("odd_rate.wav", Build(Pcm, 1, 44101, 16, Int16(1, 2, 3)), "not supported"),
         };
         foreach (var (file, bytes, expect) in cases)
         {
             string path = Path.Combine(dir.Path, file);
             File.WriteAllBytes(path, bytes);
-            var e = Assert.ThrowsExactly<AudioDecodingException>(() => AudioDecoder.Decode(path), file);
-            TestContext.WriteLine(e.Message);
-            StringAssert.Contains(e.Message, path, file);
-            StringAssert.Contains(e.Message, expect, file);
-            Assert.ThrowsExactly<AudioDecodingException>(() => MertAudioPreprocessor.Prepare(path), file);
+            // Decoding alone fails for all but the odd rate, which decodes and only cannot be resampled to 24 kHz.
+            if (file != "odd_rate.wav")
+            {
+                var e = Assert.ThrowsExactly<AudioDecodingException>(() => AudioDecoder.Decode(path), file);
+                StringAssert.Contains(e.Message, path, file);
+                StringAssert.Contains(e.Message, expect, file);
+            }
+            var prepared = Assert.ThrowsExactly<AudioDecodingException>(() => MertAudioPreprocessor.Prepare(path), file);
+            StringAssert.Contains(prepared.Message, path, file);
+            StringAssert.Contains(prepared.Message, expect, file);
+            TestContext.WriteLine(prepared.Message);
         }
         var missing = Assert.ThrowsExactly<AudioDecodingException>(() => AudioDecoder.Decode(Path.Combine(dir.Path, "missing.wav")));
         StringAssert.Contains(missing.Message, "missing.wav");
+    }
+
+    [TestMethod]
+    public void Mp3WithoutLameTagIsNotTrimmedAndTruncatedMp3DecodesWhatIsThere()
+    {
+        var bytes = File.ReadAllBytes(TestPaths.Fixture("mert-tiny", "inputs", "tune44k_stereo_mp3.mp3"));
+        var trimmed = DecodeBytes(bytes, "gapless.mp3");
+        Assert.AreEqual(273420, trimmed.FrameCount); // 239·1152 − 576 − 1332
+        // Without a LAME/Lavf/Lavc encoder string FFmpeg trims nothing: all 239 frames, the same samples 576 + 529 later.
+        // The Info tag has flags 0x0F (frames, bytes, 100-byte TOC, quality), so its encoder string starts 120 bytes in.
+        int info = bytes.AsSpan().IndexOf("Info"u8);
+        int encoder = info + 8 + 4 + 4 + 100 + 4;
+        Assert.AreEqual("Lavf", System.Text.Encoding.ASCII.GetString(bytes, encoder, 4), "the fixture MP3's Info tag was written by FFmpeg");
+        var noLame = (byte[])bytes.Clone();
+        "XXXX"u8.CopyTo(noLame.AsSpan(encoder));
+        var untrimmed = DecodeBytes(noLame, "no_lame.mp3");
+        Assert.AreEqual(239 * 1152, untrimmed.FrameCount);
+        for (int c = 0; c < 2; c++)
+            AssertSamples(trimmed.Channels[c], untrimmed.Channels[c].AsSpan(576 + 529, trimmed.FrameCount).ToArray(), $"channel {c} offset by the trimmed delay");
+        var truncated = DecodeBytes(bytes.AsSpan(0, bytes.Length / 2).ToArray(), "half.mp3");
+        Assert.IsTrue(truncated.FrameCount > 100_000 && truncated.FrameCount < 273420, $"half the file gave {truncated.FrameCount} frames");
+        AssertSamples(trimmed.Channels[0].AsSpan(0, 50_000).ToArray(), truncated.Channels[0].AsSpan(0, 50_000).ToArray(), "truncated prefix");
     }
 
     [TestMethod]
@@ -242,6 +272,49 @@ public sealed class AudioDecoderTests
             Assert.AreEqual(expected.ChannelCount, actual.ChannelCount, name);
             for (int c = 0; c < expected.ChannelCount; c++) AssertSamples(expected.Channels[c], actual.Channels[c], $"{name} channel {c}");
             TestContext.WriteLine($"{name}: {actual.FrameCount} frames × {actual.ChannelCount} identical to the WAV");
+        }
+    }
+
+    [TestMethod]
+    public void Mp3FromLameKeepsTheSourceLengthAndAlignment()
+    {
+        string? lame = Tool("lame");
+        if (lame is null) { Assert.Inconclusive("the 'lame' tool is not installed (apt-get install lame); the fixture MP3 test still runs."); return; }
+        using var dir = TestPaths.NewTempDir();
+        // MPEG-1 stereo, MPEG-1 mono, MPEG-2 (22.05 kHz, 576 samples per frame), VBR: the gapless trim must give back the
+        // source length, and the decoded signal must line up with the source (no shift: best lag 0).
+        var sources = new (string Name, int Rate, int Channels, int Frames, string Options)[]
+        {
+            ("stereo44k_cbr", 44100, 2, 100_000, "-b 192"),
+            ("mono48k_vbr", 48000, 1, 77_777, "-V 2"),
+            ("stereo22k_mpeg2", 22050, 2, 50_001, "-b 96"),
+        };
+        foreach (var (name, rate, channels, frames, options) in sources)
+        {
+            string wavPath = Path.Combine(dir.Path, name + ".wav"), mp3Path = Path.Combine(dir.Path, name + ".mp3");
+            File.WriteAllBytes(wavPath, Music16(rate, channels, frames));
+            Run(lame, $"--quiet --noreplaygain {options} \"{wavPath}\" \"{mp3Path}\"");
+            var wav = AudioDecoder.Decode(wavPath);
+            var mp3 = AudioDecoder.Decode(mp3Path);
+            Assert.AreEqual(rate, mp3.SampleRate, name);
+            Assert.AreEqual(channels, mp3.ChannelCount, name);
+            Assert.AreEqual(frames, mp3.FrameCount, $"{name}: gapless length");
+            var x = wav.Channels[0];
+            var y = mp3.Channels[0];
+            int bestLag = 0;
+            double best = double.MinValue;
+            for (int lag = -600; lag <= 600; lag++) // a missed decoder delay would show as 529
+            {
+                double dot = 0;
+                for (int i = 2000; i < 20000; i++) dot += (double)x[i] * y[i + lag];
+                if (dot > best) { best = dot; bestLag = lag; }
+            }
+            double signal = 0, noise = 0;
+            for (int i = 0; i < frames; i++) { signal += (double)x[i] * x[i]; noise += Math.Pow(x[i] - y[i], 2); }
+            double snr = 10 * Math.Log10(signal / noise);
+            TestContext.WriteLine($"{name}: {mp3.FrameCount} frames (source {frames}), best lag {bestLag}, SNR {snr:F1} dB");
+            Assert.AreEqual(0, bestLag, $"{name}: decoded signal is shifted");
+            Assert.IsTrue(snr > 15, $"{name}: SNR {snr:F1} dB");
         }
     }
 

@@ -48,11 +48,13 @@ public sealed class MertAudioFixtureTests
     [TestMethod]
     public void ResampledMatchesEveryCase()
     {
-        double atol = Tolerance("resampled");
         foreach (var c in Cases)
         {
             string name = c.GetProperty("name").GetString()!;
             var expected = Expected(c, "resampled");
+            // WAV decoding is exact and the resampler is one FMA chain per output in tap order, which reproduced
+            // libtorch's conv1d bit for bit: demand that for the WAV cases, the manifest tolerance for the MP3 (decoder noise).
+            double atol = c.GetProperty("container").GetString() == "mp3" ? Tolerance("resampled") : 0;
             // Streaming path (file → blocks → mono → resampler stream) and whole-array path must both match.
             AssertClose(MertAudioPreprocessor.DecodeMono24k(Input(c)), expected, atol, $"{name} resampled (streamed)");
             var decoded = AudioDecoder.Decode(Input(c));
@@ -60,19 +62,17 @@ public sealed class MertAudioFixtureTests
             Assert.AreEqual(c.GetProperty("channels").GetInt32(), decoded.ChannelCount, name);
             Assert.AreEqual(c.GetProperty("decoded_frames").GetInt32(), decoded.FrameCount, $"{name} decoded frames");
             var whole = MertAudioPreprocessor.Resample(MertAudioPreprocessor.ToMono(decoded), decoded.SampleRate);
-            // PCM at 24 kHz needs no resampling: the decoded samples must be exact.
-            AssertClose(whole, expected, decoded.SampleRate == 24000 && c.GetProperty("container").GetString() == "pcm16" ? 0 : atol,
-                $"{name} resampled (whole)");
+            AssertClose(whole, expected, atol, $"{name} resampled (whole)");
         }
     }
 
     [TestMethod]
     public void NormalizedMatchesEveryCase()
     {
-        double atol = Tolerance("normalized");
         foreach (var c in Cases)
         {
             string name = c.GetProperty("name").GetString()!;
+            double atol = c.GetProperty("container").GetString() == "mp3" ? Tolerance("normalized") : 0;
             // Normalisation alone, from the expected resampled signal: numpy's float32 semantics reproduced bit for bit.
             var fromExpected = MertAudioPreprocessor.Normalize(Expected(c, "resampled"));
             var expected = Expected(c, "normalized");

@@ -1,0 +1,133 @@
+using ClaMP3.ML.Modeling;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ClaMP3.ML.Training;
+
+/// <summary>The loss value and the logits of one batch, as plain arrays.</summary>
+public sealed record ContrastiveStepResult(float Loss, int BatchSize);
+
+/// <summary>
+/// <c>CLaMP3Model.forward</c> for training: global text features <c>t = text_proj(masked_mean(text_model(…)))</c>, global
+/// music features <c>m</c>, then <see cref="ClipLoss"/>. <see cref="Backward"/> accumulates <c>dLoss/dp</c> into the
+/// parameters' gradients, either in one pass or with a gradient cache (GradCache, Gao et al. 2021) whose memory is that
+/// of one sub-batch while the loss still sees every pair of the batch in one softmax.
+/// </summary>
+public sealed class ContrastiveObjective
+{
+    public ContrastiveObjective(Clamp3Model model, ContrastiveLossOptions? loss = null)
+    {
+        Model = model ?? throw new ArgumentNullException(nameof(model));
+        LossOptions = loss ?? new ContrastiveLossOptions();
+    }
+
+    public Clamp3Model Model { get; }
+    public ContrastiveLossOptions LossOptions { get; }
+    /// <summary>The learnable log logit scale when <see cref="ContrastiveLossOptions.LearnableTemperature"/> is on; set by the trainer.</summary>
+    public Parameter? LogLogitScale { get; set; }
+
+    /// <summary>Global features (t, m), [B, D] each, with a graph when grad mode is on.</summary>
+    public (Tensor Text, Tensor Music) Features(ContrastiveBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        var t = Model.GetTextFeatures(batch.TextIds, batch.TextMask, global: true);
+        var m = Model.GetMusicFeatures(batch.MusicModality, batch.MusicInputs, batch.MusicMask, global: true);
+        return (t.MoveToOuterDisposeScope(), m.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The loss and logits from features (in the caller's scope).</summary>
+    public (Tensor Loss, Tensor LogitsTextMusic, Tensor LogitsMusicText) Loss(Tensor text, Tensor music)
+    {
+        using var scope = NewDisposeScope();
+        var scale = LogLogitScale is null ? null : LogLogitScale.exp();
+        var (loss, tm, mt) = ClipLoss.Compute(text, music, scale, LossOptions.NormalizeFeatures);
+        return (loss.MoveToOuterDisposeScope(), tm.MoveToOuterDisposeScope(), mt.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The loss of a batch without any graph (evaluation).</summary>
+    public float EvaluateLoss(ContrastiveBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var (t, m) = Features(batch);
+        return Loss(t, m).Loss.to(ScalarType.Float32).item<float>();
+    }
+
+    /// <summary>
+    /// Computes the loss of the whole batch and adds <c>dLoss/dp</c> to every parameter in the graph (those outside it keep
+    /// an undefined gradient). <paramref name="subBatchSize"/> null or ≥ B: one forward and backward. Otherwise the gradient
+    /// cache: (1) features of each sub-batch without graph, concatenated; (2) the loss over all B pairs and its gradient
+    /// w.r.t. the features; (3) each sub-batch re-run with graph and <c>sum(t_i·∂L/∂t_i) + sum(m_i·∂L/∂m_i)</c> back-propagated.
+    /// Exact without dropout (this port has none), equal to the full-batch gradient up to float32 summation order.
+    /// </summary>
+    public float Backward(ContrastiveBatch batch, int? subBatchSize = null)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        int b = batch.Count;
+        if (subBatchSize is null || subBatchSize.Value >= b)
+        {
+            using var scope = NewDisposeScope();
+            var (t, m) = Features(batch);
+            var loss = Loss(t, m).Loss;
+            loss.backward();
+            return loss.to(ScalarType.Float32).item<float>();
+        }
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(subBatchSize.Value);
+        var chunks = Enumerable.Range(0, (b + subBatchSize.Value - 1) / subBatchSize.Value)
+            .Select(c => Enumerable.Range(c * subBatchSize.Value, Math.Min(subBatchSize.Value, b - c * subBatchSize.Value)).Select(i => (long)i).ToArray())
+            .ToArray();
+        return BackwardCached(batch, chunks);
+    }
+
+    /// <summary>The gradient cache over explicit sub-batches (row indices of <paramref name="batch"/>, covering every row once).</summary>
+    public float BackwardCached(ContrastiveBatch batch, IReadOnlyList<long[]> subBatches)
+    {
+        var covered = subBatches.SelectMany(r => r).OrderBy(r => r).ToArray();
+        if (!covered.SequenceEqual(Enumerable.Range(0, batch.Count).Select(i => (long)i)))
+            throw new ArgumentException("The sub-batches must cover every row of the batch exactly once.", nameof(subBatches));
+        using var scope = NewDisposeScope();
+        var textParts = new List<Tensor>();
+        var musicParts = new List<Tensor>();
+        using (torch.no_grad())
+        {
+            foreach (var rows in subBatches)
+            {
+                using var inner = NewDisposeScope();
+                using var sub = batch.Select(rows);
+                var (t, m) = Features(sub);
+                textParts.Add(t.MoveToOuterDisposeScope());
+                musicParts.Add(m.MoveToOuterDisposeScope());
+            }
+        }
+        var allText = cat(textParts, 0).detach().requires_grad_(true);
+        var allMusic = cat(musicParts, 0).detach().requires_grad_(true);
+        var loss = Loss(allText, allMusic).Loss;
+        loss.backward(); // also gives a learnable logit scale its whole gradient
+        var textGrad = allText.grad!;
+        var musicGrad = allMusic.grad!;
+        long offset = 0;
+        foreach (var rows in subBatches)
+        {
+            using var inner = NewDisposeScope();
+            using var sub = batch.Select(rows);
+            var (t, m) = Features(sub);
+            var slice = arange(offset, offset + rows.Length, dtype: ScalarType.Int64, device: t.device);
+            var surrogate = (t * textGrad.index_select(0, slice)).sum() + (m * musicGrad.index_select(0, slice)).sum();
+            surrogate.backward();
+            offset += rows.Length;
+        }
+        return loss.to(ScalarType.Float32).item<float>();
+    }
+}
+
+/// <summary>How the contrastive loss treats the features.</summary>
+public sealed record ContrastiveLossOptions
+{
+    /// <summary>L2-normalise t and m before the logits (off in the official recipe).</summary>
+    public bool NormalizeFeatures { get; init; }
+    /// <summary>Learn a logit scale <c>exp(s)</c> (CLIP's temperature) instead of the official constant 1; off by default.</summary>
+    public bool LearnableTemperature { get; init; }
+    /// <summary>Initial logit scale when learnable (CLIP: 1/0.07).</summary>
+    public double InitialLogitScale { get; init; } = 1 / 0.07;
+}
