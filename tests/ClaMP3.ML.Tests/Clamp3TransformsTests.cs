@@ -149,7 +149,11 @@ public class Clamp3TransformsTests
                 new Clamp3LoadOptions { ExtractDirectory = Path.Combine(tmp.Path, "extracted") });
             Assert.AreEqual("Music", inputSchema["Music"].Name);
             var after = loaded.Transform(data).GetColumn<VBuffer<float>>("Normalized").Select(v => v.DenseValues().ToArray()).ToList();
-            for (int i = 0; i < before.Count; i++) CollectionAssert.AreEqual(before[i], after[i], $"{Path.GetFileName(path)} row {i}");
+            // A reloaded pipeline loads its own model instance; libtorch does not promise bit-identical results across
+            // instances (memory alignment picks vector paths), so allow float32 rounding: 1e-6, far inside the 1e-4 parity tolerance.
+            for (int i = 0; i < before.Count; i++)
+                for (int k = 0; k < before[i].Length; k++)
+                    Assert.AreEqual(before[i][k], after[i][k], 1e-6, $"{Path.GetFileName(path)} row {i} element {k}");
         }
 
         Directory.Delete(weights, recursive: true);
