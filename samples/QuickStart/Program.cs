@@ -1,6 +1,6 @@
 // QuickStart: fine-tune a small CLaMP 3 on the real corpus in ../shared/data/real (ABC tunes → interleaved ABC, MIDI → MTF,
 // with their text descriptions), then search music by text and compare the retrieval MRR before and after training.
-//   dotnet run --project samples/QuickStart -c Release [-- --minutes 2 --epochs 40]
+//   dotnet run --project samples/QuickStart -c Release [-- --minutes 2 --epochs 200]
 using System.Diagnostics;
 using System.Text.Json;
 using ClaMP3.ML.Inference;
@@ -12,7 +12,7 @@ using ClaMP3.ML.Tokenization;
 using ClaMP3.ML.Training;
 
 double minutes = 2;
-int epochs = 40;
+int epochs = 200; // about 30 s on an idle 2-core machine; the --minutes cap stops it earlier on a busy one
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
     switch (args[i])
