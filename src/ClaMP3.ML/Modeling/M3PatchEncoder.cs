@@ -45,7 +45,7 @@ public sealed class M3PatchEncoder : nn.Module
             if (min < 0 || max >= Clamp3Config.PatchVocabSize)
                 throw new ArgumentOutOfRangeException(nameof(patches), $"Patch ids must be in 0..{Clamp3Config.PatchVocabSize - 1}, found {(min < 0 ? min : max)}.");
         }
-        var columns = ids + arange(PatchSize, dtype: ScalarType.Int64, device: ids.device).mul(Clamp3Config.PatchVocabSize);
+        var columns = ids.Plus(arange(PatchSize, dtype: ScalarType.Int64, device: ids.device).Times((long)Clamp3Config.PatchVocabSize));
         // Row p·128+id of the transposed weight is the column the one-hot selects. Gathering rows of the strided view
         // weight.t() reads values 32 KB apart, so the table is made contiguous first (a copy of the weight;
         // differentiable, so training still reaches it).
@@ -56,7 +56,7 @@ public sealed class M3PatchEncoder : nn.Module
         {
             // Inference: one fused gather-and-sum per patch (embedding_bag, mode sum), nothing [rows, patch_size, H] is made.
             using var bag = nn.EmbeddingBag_from_pretrained(table, freeze: true, mode: EmbeddingBagMode.Sum);
-            sum = bag.forward(columns, null, null).add(patch_embedding.bias!);
+            sum = bag.forward(columns, null, null).Plus(patch_embedding.bias!);
         }
         else
         {
@@ -69,7 +69,7 @@ public sealed class M3PatchEncoder : nn.Module
                 long count = Math.Min(block, rows - start);
                 parts.Add(table.index_select(0, columns.narrow(0, start, count).reshape(-1)).view(count, PatchSize, hidden).sum(1));
             }
-            sum = (parts.Count == 1 ? parts[0] : cat(parts, 0)).add(patch_embedding.bias!);
+            sum = (parts.Count == 1 ? parts[0] : cat(parts, 0)).Plus(patch_embedding.bias!);
         }
         return sum.reshape(batch, length, table.shape[1]).MoveToOuterDisposeScope();
     }

@@ -1,3 +1,4 @@
+using ClaMP3.ML.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -31,7 +32,7 @@ public static class ClipLoss
             logitsMt = logitScale * logitsMt;
         }
         var labels = arange(t.shape[0], dtype: ScalarType.Int64, device: t.device);
-        var loss = (nn.functional.cross_entropy(logitsTm, labels) + nn.functional.cross_entropy(logitsMt, labels)) / 2;
+        var loss = nn.functional.cross_entropy(logitsTm, labels).Plus(nn.functional.cross_entropy(logitsMt, labels)).DividedBy(2);
         return (loss.MoveToOuterDisposeScope(), logitsTm.MoveToOuterDisposeScope(), logitsMt.MoveToOuterDisposeScope());
     }
 }

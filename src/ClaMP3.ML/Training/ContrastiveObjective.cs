@@ -113,7 +113,7 @@ public sealed class ContrastiveObjective
             using var sub = batch.Select(rows);
             var (t, m) = Features(sub);
             var slice = arange(offset, offset + rows.Length, dtype: ScalarType.Int64, device: t.device);
-            var surrogate = (t * textGrad.index_select(0, slice)).sum() + (m * musicGrad.index_select(0, slice)).sum();
+            var surrogate = (t * textGrad.index_select(0, slice)).sum().Plus((m * musicGrad.index_select(0, slice)).sum());
             surrogate.backward();
             offset += rows.Length;
         }

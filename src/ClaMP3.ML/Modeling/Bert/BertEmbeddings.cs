@@ -35,8 +35,8 @@ public sealed class BertEmbeddings : nn.Module
         using var scope = NewDisposeScope();
         long length = inputsEmbeds.shape[1];
         var positions = arange(length, dtype: ScalarType.Int64, device: inputsEmbeds.device);
-        var x = inputsEmbeds + token_type_embeddings.weight![0];
-        x = x + position_embeddings.forward(positions);
+        var x = inputsEmbeds.Plus(token_type_embeddings.weight![0]);
+        x = x.Plus(position_embeddings.forward(positions));
         return Dropout(LayerNorm.forward(x)).MoveToOuterDisposeScope();
     }
 
@@ -47,10 +47,10 @@ public sealed class BertEmbeddings : nn.Module
     public Tensor ForwardIds(Tensor inputIds)
     {
         using var scope = NewDisposeScope();
-        var notPad = inputIds.ne(padTokenId).to(ScalarType.Int64);
-        var positions = notPad.cumsum(1).mul(notPad).add(padTokenId);
-        var x = word_embeddings.forward(inputIds) + token_type_embeddings.weight![0];
-        x = x + position_embeddings.forward(positions);
+        var notPad = inputIds.NotEqual(padTokenId).to(ScalarType.Int64);
+        var positions = notPad.cumsum(1).mul(notPad).Plus((long)padTokenId);
+        var x = word_embeddings.forward(inputIds).Plus(token_type_embeddings.weight![0]);
+        x = x.Plus(position_embeddings.forward(positions));
         return Dropout(LayerNorm.forward(x)).MoveToOuterDisposeScope();
     }
 }

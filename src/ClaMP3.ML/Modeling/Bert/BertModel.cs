@@ -53,6 +53,6 @@ public sealed class BertModel : nn.Module
             _ => throw new ArgumentException($"Unsupported activation dtype {dtype}."),
         };
         var m = mask.to(dtype).unsqueeze(1).unsqueeze(1);
-        return m.neg().add(1.0).mul(min).MoveToOuterDisposeScope();
+        return m.neg().Plus(1.0).Times(min).MoveToOuterDisposeScope();
     }
 }

@@ -24,6 +24,6 @@ public sealed class BertSelfOutput : nn.Module
         using var scope = NewDisposeScope();
         var projected = dense.forward(context);
         if (training && dropout > 0) projected = nn.functional.dropout(projected, dropout, true);
-        return LayerNorm.forward(projected + input).MoveToOuterDisposeScope();
+        return LayerNorm.forward(projected.Plus(input)).MoveToOuterDisposeScope();
     }
 }

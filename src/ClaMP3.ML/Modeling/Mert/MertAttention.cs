@@ -37,7 +37,7 @@ public sealed class MertAttention : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         long b = hidden.shape[0], t = hidden.shape[1];
         Tensor Heads(Tensor x) => x.view(b, t, _heads, _headDim).transpose(1, 2); // (B, heads, T, d)
-        var q = Heads(q_proj.call(hidden).mul_(_scaling));
+        var q = Heads(q_proj.call(hidden).TimesInPlace(_scaling));
         var k = Heads(k_proj.call(hidden));
         var v = Heads(v_proj.call(hidden));
         var weights = q.matmul(k.transpose(2, 3)).softmax(-1);

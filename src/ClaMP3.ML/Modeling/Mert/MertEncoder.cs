@@ -37,7 +37,7 @@ public sealed class MertEncoder : nn.Module<Tensor, Tensor>
         using (var scope = NewDisposeScope())
         {
             using var pos = pos_conv_embed.call(input);
-            h = input + pos;
+            h = input.Plus(pos);
             if (!_stable) h = layer_norm.call(h);
             h.MoveToOuterDisposeScope();
         }

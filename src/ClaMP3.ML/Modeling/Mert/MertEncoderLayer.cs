@@ -33,13 +33,13 @@ public sealed class MertEncoderLayer : nn.Module<Tensor, Tensor>
         Tensor h;
         if (_preNorm)
         {
-            h = hidden + attention.call(layer_norm.call(hidden));
-            h = h + feed_forward.call(final_layer_norm.call(h));
+            h = hidden.Plus(attention.call(layer_norm.call(hidden)));
+            h = h.Plus(feed_forward.call(final_layer_norm.call(h)));
         }
         else
         {
-            h = layer_norm.call(hidden + attention.call(hidden));
-            h = final_layer_norm.call(h + feed_forward.call(h));
+            h = layer_norm.call(hidden.Plus(attention.call(hidden)));
+            h = final_layer_norm.call(h.Plus(feed_forward.call(h)));
         }
         return h.MoveToOuterDisposeScope();
     }

@@ -54,15 +54,15 @@ public sealed class MertFeatureEncoderLayer : nn.Module<Tensor, Tensor>
         long frames = p64.shape[1];
         var mu = p64.mean(new long[] { 1 }, keepdim: true);                  // (B, 1, kC)
         var centered = p64 - mu;
-        var sigma = centered.transpose(1, 2).bmm(centered).div_(frames);   // (B, kC, kC), biased
+        var sigma = centered.transpose(1, 2).bmm(centered).DividedByInPlace(frames);   // (B, kC, kC), biased
         var w = conv.PatchWeight().to_type(ScalarType.Float64);             // (kC, O)
         var variance = (sigma.matmul(w) * w).sum(1);                         // (B, O)
         var mean = mu.matmul(w).squeeze(1);                                  // (B, O), without the conv bias
-        var scale = (variance + ConvNormEps).rsqrt() * norm.weight!.to_type(ScalarType.Float64);
+        var scale = variance.Plus(ConvNormEps).rsqrt() * norm.weight!.to_type(ScalarType.Float64);
         var foldedWeight = (w.unsqueeze(0) * scale.unsqueeze(1)).to_type(ScalarType.Float32);       // (B, kC, O)
         var foldedBias = (norm.bias!.to_type(ScalarType.Float64) - mean * scale).to_type(ScalarType.Float32); // (B, O)
         var flat = patches.contiguous();                                     // im2col copy (overlapping rows)
-        return flat.bmm(foldedWeight).add_(foldedBias.unsqueeze(1)).MoveToOuterDisposeScope();
+        return flat.bmm(foldedWeight).PlusInPlace(foldedBias.unsqueeze(1)).MoveToOuterDisposeScope();
     }
 
     /// <summary>GroupNorm(C, C) on channels-last (B, T, C): each channel normalised over the window's own time axis.
@@ -72,7 +72,7 @@ public sealed class MertFeatureEncoderLayer : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var (variance, mean) = var_mean(x, new long[] { 1 }, unbiased: false, keepdim: true); // (B, 1, C)
-        var scale = (variance + ConvNormEps).rsqrt() * norm.weight!;
+        var scale = variance.Plus(ConvNormEps).rsqrt() * norm.weight!;
         var shift = norm.bias! - mean * scale;
         return addcmul(shift, x, scale, 1).MoveToOuterDisposeScope();
     }

@@ -83,7 +83,7 @@ public sealed class MusicHubertModel : nn.Module<Tensor, Tensor>
         var generator = new Generator((ulong)seed);
         foreach (var (name, p) in named_parameters())
         {
-            if (name.EndsWith("layer_norm.weight") || name.EndsWith("weight_g")) p.fill_(1.0);
+            if (name.EndsWith("layer_norm.weight") || name.EndsWith("weight_g")) p.FillInPlace(1.0);
             else if (name.EndsWith("layer_norm.bias") || name.EndsWith(".bias")) p.zero_();
             else p.normal_(0, 0.02, generator);
         }
