@@ -65,13 +65,16 @@ public sealed class Clamp3FeaturizerEstimator : BatchedEstimator<Clamp3Featurize
 
     protected override Clamp3FeaturizerTransformer CreateTransformer() => Clamp3FeaturizerTransformer.Create(_options, _embedder);
 
-    protected override void CheckInputShape(SchemaShape.Column column)
+    protected override void CheckInputShape(SchemaShape.Column column) => CheckMusicColumn(_options, column);
+
+    /// <summary>Text for text, scores and audio paths; a float vector for MERT features.</summary>
+    internal static void CheckMusicColumn(Clamp3FeaturizerOptions options, SchemaShape.Column column)
     {
-        bool wantsText = _options.Modality != Clamp3Modality.Audio || !string.IsNullOrEmpty(_options.MertModelPath);
+        bool wantsText = options.Modality != Clamp3Modality.Audio || !string.IsNullOrEmpty(options.MertModelPath);
         bool isText = column.Kind == SchemaShape.Column.VectorKind.Scalar && column.ItemType is TextDataViewType;
         bool isFloatVector = column.Kind != SchemaShape.Column.VectorKind.Scalar && column.ItemType.RawType == typeof(float);
         if (wantsText && !isText)
-            throw new ArgumentOutOfRangeException(nameof(column), $"Column '{column.Name}' must be a text column for {_options.Modality} input.");
+            throw new ArgumentOutOfRangeException(nameof(column), $"Column '{column.Name}' must be a text column for {options.Modality} input.");
         if (!wantsText && !isFloatVector)
             throw new ArgumentOutOfRangeException(nameof(column), $"Column '{column.Name}' must be a float vector of MERT features.");
     }

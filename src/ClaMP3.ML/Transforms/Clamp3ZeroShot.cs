@@ -128,4 +128,6 @@ public sealed class Clamp3ZeroShotEstimator : BatchedEstimator<Clamp3ZeroShotTra
     protected override string InputColumnName => _options.Music.InputColumnName;
 
     protected override Clamp3ZeroShotTransformer CreateTransformer() => Clamp3ZeroShotTransformer.Create(_options, _embedder);
+
+    protected override void CheckInputShape(SchemaShape.Column column) => Clamp3FeaturizerEstimator.CheckMusicColumn(_options.Music, column);
 }

@@ -43,6 +43,14 @@ internal static class SchemaShapes
         SchemaShape? annotations = null) =>
         (SchemaShape.Column)ColumnConstructor.Invoke(new object?[] { name, kind, itemType, isKey, annotations ?? new SchemaShape(Array.Empty<SchemaShape.Column>()) });
 
+    /// <summary>The shape of a concrete schema (ML.NET's own <c>SchemaShape.Create</c> is internal).</summary>
+    public static SchemaShape FromSchema(DataViewSchema schema) =>
+        new(schema.Where(c => !c.IsHidden).Select(c => c.Type switch
+        {
+            VectorDataViewType v => Column(c.Name, v.IsKnownSize ? SchemaShape.Column.VectorKind.Vector : SchemaShape.Column.VectorKind.VariableVector, v.ItemType, v.ItemType is KeyDataViewType),
+            var t => Column(c.Name, SchemaShape.Column.VectorKind.Scalar, t, t is KeyDataViewType),
+        }));
+
     /// <summary>The input shape with <paramref name="outputs"/> added (replacing same-named columns).</summary>
     public static SchemaShape With(SchemaShape input, IEnumerable<MappedColumn> outputs)
     {
