@@ -10,9 +10,7 @@ namespace ClaMP3.ML.Preprocessing.Abc;
 /// </summary>
 internal static class PythonText
 {
-    /// <summary>Python's <c>str.isspace</c> for one UTF-16 unit: .NET's whitespace plus U+001C..U+001F
-    /// (file/group/record/unit separators, which Python counts as whitespace and .NET does not).</summary>
-    public static bool IsSpace(char c) => char.IsWhiteSpace(c) || (c >= '\x1c' && c <= '\x1f');
+    public static bool IsSpace(char c) => PythonStrings.IsSpace(c);
 
     /// <summary><c>str.isnumeric()</c> of the code point at <paramref name="index"/>: the Unicode number categories plus
     /// the Han ideographs that have a numeric value in Unihan (一 二 三 十 百 千 万 零 …), which CPython counts and .NET's
@@ -35,14 +33,7 @@ internal static class PythonText
         0x2099C, 0x20AEA, 0x20AFD, 0x20B19, 0x22390, 0x22998, 0x23B1B, 0x2626D, 0x2F890,
     ];
 
-    /// <summary><c>str.strip()</c> with no argument.</summary>
-    public static string Strip(string s)
-    {
-        int start = 0, end = s.Length;
-        while (start < end && IsSpace(s[start])) start++;
-        while (end > start && IsSpace(s[end - 1])) end--;
-        return start == 0 && end == s.Length ? s : s[start..end];
-    }
+    public static string Strip(string s) => PythonStrings.Strip(s);
 
     /// <summary><c>s.strip() == ''</c>.</summary>
     public static bool IsBlank(string s)

@@ -9,19 +9,9 @@ namespace ClaMP3.ML.Preprocessing.Midi;
 internal static class PythonText
 {
     /// <summary>Python's <c>str.isspace</c> for one character (what <c>strip()</c> removes).</summary>
-    public static bool IsSpace(char c) => c switch
-    {
-        ' ' or '\t' or '\n' or '\v' or '\f' or '\r' or '\x1c' or '\x1d' or '\x1e' or '\x1f' or '\x85' or '\xa0' => true,
-        _ => c > 0xff && char.IsWhiteSpace(c),
-    };
+    public static bool IsSpace(char c) => PythonStrings.IsSpace(c);
 
-    public static string Strip(string s)
-    {
-        int start = 0, end = s.Length;
-        while (start < end && IsSpace(s[start])) start++;
-        while (end > start && IsSpace(s[end - 1])) end--;
-        return start == 0 && end == s.Length ? s : s[start..end];
-    }
+    public static string Strip(string s) => PythonStrings.Strip(s);
 
     /// <summary>Python's <c>str.splitlines()</c>: breaks on \n \r \r\n \v \f \x1c \x1d \x1e \x85 \u2028 \u2029,
     /// no empty item after a final line break.</summary>
