@@ -7,18 +7,11 @@ namespace ClaMP3.ML.Tests;
 [TestClass]
 public class NotebookTests
 {
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "ClaMP3.ML.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("repository root");
-    }
-
     [TestMethod]
     [Timeout(900_000)]
     public void TourNotebookRunsEveryCellWithoutErrors()
     {
-        string root = FindRoot();
+        string root = TestPaths.RepoRoot;
         string repl = Environment.GetEnvironmentVariable("CLAMP3_DOTNET_REPL") ?? Path.Combine(root, ".tools", "dotnet-repl");
         if (!File.Exists(repl)) Assert.Inconclusive($"dotnet-repl not installed at {repl} (.ci/run installs it).");
         if (!File.Exists(Path.Combine(root, "samples", "ClaMP3.Samples", "bin", "Release", "net10.0", "ClaMP3.ML.dll")))

@@ -6,16 +6,9 @@ namespace ClaMP3.ML.Tests;
 [TestClass]
 public class SamplesRunTests
 {
-    private static string Root()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "ClaMP3.ML.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("repository root");
-    }
-
     private static (int Code, string Output) Run(string project, params string[] args)
     {
-        string exe = Path.Combine(Root(), "samples", project, "bin", "Release", "net10.0", project);
+        string exe = Path.Combine(TestPaths.RepoRoot, "samples", project, "bin", "Release", "net10.0", project);
         if (!File.Exists(exe)) Assert.Inconclusive($"{exe} is not built (dotnet build ClaMP3.ML.sln -c Release).");
         var start = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) start.ArgumentList.Add(a);

@@ -81,20 +81,18 @@ public sealed class Clamp3Embedder : IDisposable
     private readonly object gate = new();
     private readonly XlmRobertaTokenizer? tokenizer;
     private readonly M3Patchilizer patchilizer;
-    private readonly int batchSize;
     private readonly ScalarType computeType;
     private bool disposed;
 
-    private Clamp3Embedder(Clamp3Model model, Clamp3Config config, Device device, XlmRobertaTokenizer? tokenizer, int batchSize, Clamp3Precision precision)
+    private Clamp3Embedder(Clamp3Model model, Clamp3Config config, Device device, XlmRobertaTokenizer? tokenizer, Clamp3EmbedderOptions options)
     {
         Model = model;
         Config = config;
         Device = device;
         this.tokenizer = tokenizer;
         patchilizer = new M3Patchilizer(config.PatchSize);
-        this.batchSize = batchSize;
-        Precision = precision;
-        computeType = precision == Clamp3Precision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        Options = options;
+        computeType = options.Precision == Clamp3Precision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
     }
 
     /// <summary>Raised with a message for each warning of an input embedded through the <c>Embed*</c> convenience methods.</summary>
@@ -102,7 +100,7 @@ public sealed class Clamp3Embedder : IDisposable
 
     public Clamp3Config Config { get; }
     /// <summary>The options this embedder was loaded with (paths, device, batch size, precision).</summary>
-    public Clamp3EmbedderOptions Options { get; private init; } = null!;
+    public Clamp3EmbedderOptions Options { get; }
     /// <summary>Size of global features (CLAMP3_HIDDEN_SIZE).</summary>
     public int GlobalDimension => Config.Clamp3HiddenSize;
     /// <summary>The network, for callers that need tensors (e.g. <c>Model.GetTextFeatures(ids, mask, global)</c>).
@@ -110,7 +108,7 @@ public sealed class Clamp3Embedder : IDisposable
     /// through this instance.</summary>
     public Clamp3Model Model { get; }
     public Device Device { get; }
-    public Clamp3Precision Precision { get; }
+    public Clamp3Precision Precision => Options.Precision;
     public bool HasTokenizer => tokenizer is not null;
 
     /// <summary>Width of sequence features for a modality (the encoder's hidden size).</summary>
@@ -135,7 +133,7 @@ public sealed class Clamp3Embedder : IDisposable
             if (options.Precision == Clamp3Precision.BFloat16) model.to(ScalarType.BFloat16);
             model.to(device);
             model.eval();
-            return new Clamp3Embedder(model, loaded.Config, device, tokenizer, options.BatchSize, options.Precision) { Options = options };
+            return new Clamp3Embedder(model, loaded.Config, device, tokenizer, options);
         }
         catch
         {
@@ -288,9 +286,9 @@ public sealed class Clamp3Embedder : IDisposable
         }
         // Longest first, so each batch pads to nearly its own length.
         var ordered = jobs.OrderByDescending(j => j.Length).ToList();
-        for (int b = 0; b < ordered.Count; b += batchSize)
+        for (int b = 0; b < ordered.Count; b += Options.BatchSize)
         {
-            var batch = ordered.GetRange(b, Math.Min(batchSize, ordered.Count - b));
+            var batch = ordered.GetRange(b, Math.Min(Options.BatchSize, ordered.Count - b));
             var outputs = RunBatch(inputs, batch, modality, global, columns);
             for (int j = 0; j < batch.Count; j++) segmentOutputs[batch[j].Item][batch[j].SegmentIndex] = outputs[j];
         }

@@ -10,39 +10,22 @@ public static class Clamp3Catalog
     /// <param name="embedder">A loaded model (<see cref="Clamp3Embedder.Load"/>), shared by every transform given it.</param>
     public static Clamp3FeaturizerEstimator FeaturizeClamp3Text(this TransformsCatalog catalog, Clamp3Embedder embedder,
         string outputColumnName = "Features", string inputColumnName = "Text", int batchSize = 8) =>
-        new(FromEmbedder(embedder, Clamp3Modality.Text, outputColumnName, inputColumnName, batchSize), embedder);
+        new(Clamp3FeaturizerOptions.For(embedder, Clamp3Modality.Text, outputColumnName, inputColumnName, batchSize), embedder);
 
     /// <summary>Embeds a score column: interleaved ABC or MTF text (detected as the official code does).</summary>
     public static Clamp3FeaturizerEstimator FeaturizeClamp3Score(this TransformsCatalog catalog, Clamp3Embedder embedder,
         string outputColumnName = "Features", string inputColumnName = "Music", int batchSize = 8) =>
-        new(FromEmbedder(embedder, Clamp3Modality.Score, outputColumnName, inputColumnName, batchSize), embedder);
+        new(Clamp3FeaturizerOptions.For(embedder, Clamp3Modality.Score, outputColumnName, inputColumnName, batchSize), embedder);
 
     /// <summary>Embeds a column of MERT features (a float vector of rows × 768 values, as the official <c>.npy</c>).</summary>
     public static Clamp3FeaturizerEstimator FeaturizeClamp3Audio(this TransformsCatalog catalog, Clamp3Embedder embedder,
         string outputColumnName = "Features", string inputColumnName = "MertFeatures", int batchSize = 8) =>
-        new(FromEmbedder(embedder, Clamp3Modality.Audio, outputColumnName, inputColumnName, batchSize), embedder);
+        new(Clamp3FeaturizerOptions.For(embedder, Clamp3Modality.Audio, outputColumnName, inputColumnName, batchSize), embedder);
 
     /// <summary>The options overload: model paths, modality, global or sequence output, batch size, device, error mode.
     /// Models are loaded once per process and shared (<see cref="Clamp3ModelCache"/>).</summary>
     public static Clamp3FeaturizerEstimator FeaturizeClamp3(this TransformsCatalog catalog, Clamp3FeaturizerOptions options) =>
         new(options, null);
-
-    private static Clamp3FeaturizerOptions FromEmbedder(Clamp3Embedder embedder, Clamp3Modality modality,
-        string outputColumnName, string inputColumnName, int batchSize)
-    {
-        var source = embedder.Options;
-        return new Clamp3FeaturizerOptions
-        {
-            CheckpointPath = source.CheckpointPath,
-            TokenizerPath = source.TokenizerPath,
-            ConfigPath = source.ConfigPath,
-            Device = source.Device,
-            Modality = modality,
-            OutputColumnName = outputColumnName,
-            InputColumnName = inputColumnName,
-            BatchSize = batchSize,
-        };
-    }
 }
 
 /// <summary>Zero-shot classification on <c>mlContext.Transforms</c>.</summary>
@@ -54,14 +37,9 @@ public static class Clamp3ZeroShotCatalog
         IReadOnlyList<string> labels, IReadOnlyList<string>? labelDescriptions = null, string inputColumnName = "Music",
         Clamp3Modality musicModality = Clamp3Modality.Score, string scoreColumnName = "Score", string predictedLabelColumnName = "PredictedLabel")
     {
-        var source = embedder.Options;
         return new Clamp3ZeroShotEstimator(new Clamp3ZeroShotOptions
         {
-            Music = new Clamp3FeaturizerOptions
-            {
-                CheckpointPath = source.CheckpointPath, TokenizerPath = source.TokenizerPath, ConfigPath = source.ConfigPath,
-                Device = source.Device, Modality = musicModality, InputColumnName = inputColumnName,
-            },
+            Music = Clamp3FeaturizerOptions.For(embedder, musicModality, "Features", inputColumnName, batchSize: 8),
             Labels = labels,
             LabelDescriptions = labelDescriptions,
             ScoreColumnName = scoreColumnName,

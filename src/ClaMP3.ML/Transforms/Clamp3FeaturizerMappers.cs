@@ -28,7 +28,7 @@ internal static class Clamp3FeatureColumns
     /// <summary>Errors that belong to one row's content (bad text, unreadable file) rather than to the model.</summary>
     public static bool IsRowProblem(Exception e) =>
         e is ArgumentException or InvalidDataException or FormatException or IOException or UnauthorizedAccessException
-            or Preprocessing.ConversionRejectedException || e.GetType().Name == "AudioTooShortException";
+            or Preprocessing.ConversionRejectedException or Preprocessing.Audio.AudioTooShortException;
 }
 
 /// <summary>Text, score (ABC/MTF) or audio-file-path column → CLaMP 3 features.</summary>

@@ -45,6 +45,20 @@ public sealed class Clamp3FeaturizerOptions
 
     internal Clamp3FeaturizerOptions Clone() => (Clamp3FeaturizerOptions)MemberwiseClone();
 
+    /// <summary>Options naming the files an already loaded embedder came from (what a saved pipeline records).</summary>
+    internal static Clamp3FeaturizerOptions For(Clamp3Embedder embedder, Clamp3Modality modality, string outputColumnName,
+        string inputColumnName, int batchSize) => new()
+    {
+        CheckpointPath = embedder.Options.CheckpointPath,
+        TokenizerPath = embedder.Options.TokenizerPath,
+        ConfigPath = embedder.Options.ConfigPath,
+        Device = embedder.Options.Device,
+        Modality = modality,
+        OutputColumnName = outputColumnName,
+        InputColumnName = inputColumnName,
+        BatchSize = batchSize,
+    };
+
     internal Clamp3EmbedderOptions ToEmbedderOptions() => new(CheckpointPath)
     {
         TokenizerPath = TokenizerPath,

@@ -47,7 +47,7 @@ public static class Clamp3ModelCache
     public static void Clear()
     {
         foreach (var lazy in Embedders.Values) if (lazy.IsValueCreated) lazy.Value.Dispose();
-        foreach (var lazy in MertExtractors.Values) if (lazy.IsValueCreated) (lazy.Value as IDisposable)?.Dispose();
+        foreach (var lazy in MertExtractors.Values) if (lazy.IsValueCreated) lazy.Value.Dispose();
         Embedders.Clear();
         MertExtractors.Clear();
     }
