@@ -20,11 +20,15 @@ public sealed class MertBenchCommand : IBenchmarkCommand
         var threads = new Option<int>("--threads") { Description = "Intra-op threads (0 = libtorch default).", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var skipConv = new Option<bool>("--skip-conv") { Description = "Skip the separate convolution timings." };
+        var engine = new Option<string>("--engine") { Description = "torch (TorchSharp, default) or onnx (ONNX Runtime; run engines in separate processes to compare).", DefaultValueFactory = _ => "torch" };
+        var int8 = new Option<bool>("--int8") { Description = "With --engine onnx: also measure the int8 model." };
         var command = new Command("mert", "MERT-v1-95M size, random weights: real-time factor, GFLOP/s vs matmul peak, conv front end timings.")
         {
-            seconds, batch, threads, device, skipConv,
+            seconds, batch, threads, device, skipConv, engine, int8,
         };
-        command.SetAction(r => Run(r.GetValue(seconds), r.GetValue(batch), r.GetValue(threads), r.GetValue(device)!, r.GetValue(skipConv)));
+        command.SetAction(r => r.GetValue(engine) == "onnx"
+            ? OnnxBenchmarks.RunMert(r.GetValue(seconds), r.GetValue(batch), r.GetValue(threads), r.GetValue(int8))
+            : Run(r.GetValue(seconds), r.GetValue(batch), r.GetValue(threads), r.GetValue(device)!, r.GetValue(skipConv)));
         return command;
     }
 
@@ -36,7 +40,7 @@ public sealed class MertBenchCommand : IBenchmarkCommand
         var device = torch.device(deviceName);
         bool cuda = device.type == DeviceType.CUDA;
         Console.WriteLine($"MERT bench: {config}");
-        Console.WriteLine($"audio {seconds:0.#} s at 24 kHz, windows batched by {batchWindows}, device {deviceName}, threads {torch.get_num_threads()}");
+        Console.WriteLine($"audio {seconds:0.#} s at 24 kHz, windows batched by {batchWindows}, engine torch, device {deviceName}, threads {torch.get_num_threads()}; CPU: {ClaMP3.ML.Onnx.CpuFeatures.Summary()}");
 
         double matmulRate = MatmulGflops(device);
         Console.WriteLine($"fp32 matmul (2048x768 @ 768x3072): {matmulRate:0.0} GFLOP/s");

@@ -19,13 +19,27 @@ public sealed class ModelBenchmark : IBenchmarkCommand
         var batch = new Option<int>("--batch") { Description = "The larger batch size measured beside batch 1.", DefaultValueFactory = _ => 8 };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var bf16 = new Option<bool>("--bf16") { Description = "Also measure the model in bfloat16 (and the bf16 matmul rate)." };
-        var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (0: libtorch's default).", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--threads") { Description = "Intra-op threads of libtorch or ONNX Runtime (0: the engine's default).", DefaultValueFactory = _ => 0 };
+        var engine = new Option<string>("--engine") { Description = "torch (TorchSharp, default) or onnx (ONNX Runtime; run engines in separate processes to compare).", DefaultValueFactory = _ => "torch" };
+        var int8 = new Option<bool>("--int8") { Description = "With --engine onnx: also measure the dynamically quantized int8 models." };
         var command = new Command("model", "CLaMP 3 encoders at official sizes with random weights: items/s and GFLOP/s vs the matmul rate.")
         {
-            seconds, batch, device, bf16, threads,
+            seconds, batch, device, bf16, threads, engine, int8,
         };
-        command.SetAction(parse => Run(parse.GetValue(seconds), parse.GetValue(batch), parse.GetValue(device)!, parse.GetValue(bf16), parse.GetValue(threads)));
+        command.SetAction(parse => parse.GetValue(engine) switch
+        {
+            "onnx" => OnnxBenchmarks.RunModel(parse.GetValue(seconds), parse.GetValue(batch), parse.GetValue(threads), parse.GetValue(int8)),
+            "torch" when !parse.GetValue(int8) => Run(parse.GetValue(seconds), parse.GetValue(batch), parse.GetValue(device)!, parse.GetValue(bf16), parse.GetValue(threads)),
+            "torch" => Usage("--int8 needs --engine onnx"),
+            var other => Usage($"unknown engine '{other}' (torch or onnx)"),
+        });
         return command;
+    }
+
+    private static int Usage(string message)
+    {
+        Console.Error.WriteLine($"error: {message}.");
+        return 2;
     }
 
     private static int Run(double seconds, int largeBatch, string deviceName, bool bf16, int threads)
@@ -33,7 +47,7 @@ public sealed class ModelBenchmark : IBenchmarkCommand
         if (threads > 0) torch.set_num_threads(threads);
         var device = ClaMP3.ML.Inference.Clamp3ModelLoader.ParseDevice(deviceName);
         var config = Clamp3Config.Official();
-        Console.WriteLine($"device {device}, {torch.get_num_threads()} threads; official sizes, random weights; text {config.MaxTextLength} tokens, scores {config.PatchLength} patches of {config.PatchSize}, audio {config.MaxAudioLength} rows");
+        Console.WriteLine($"engine torch, device {device}, {torch.get_num_threads()} threads; CPU: {ClaMP3.ML.Onnx.CpuFeatures.Summary()}; official sizes, random weights; text {config.MaxTextLength} tokens, scores {config.PatchLength} patches of {config.PatchSize}, audio {config.MaxAudioLength} rows");
 
         using var noGrad = torch.no_grad();
         var matmulF32 = MatmulRate(ScalarType.Float32, device, seconds);
