@@ -58,8 +58,6 @@ internal sealed class OnnxNetworkBuilder
             for (int i = 0; i < inSize; i++) transposed[(long)i * outSize + o] = w[(long)o * inSize + i] * scale;
         if (scale != 1f) for (int o = 0; o < outSize; o++) b[o] *= scale;
         var bias = Graph.Floats(prefix + ".bias", b, outSize);
-        var skip = Environment.GetEnvironmentVariable("CLAMP3_INT8_SKIP");
-        if (skip is not null && skip.Split(',').Any(k => k.Length > 0 && prefix.Contains(k))) quantize = false;
         if (Int8 && quantize) return QuantizedMatMul(x, prefix, transposed, inSize, outSize, bias);
         var product = Graph.Node("MatMul", new[] { x, Graph.Floats(prefix + ".weight_t", transposed, inSize, outSize) });
         return Graph.Node("Add", new[] { product, bias });
