@@ -34,13 +34,14 @@ public sealed class MertCommand : ICliCommand
     }
 
     /// <summary>The batch options of <c>clamp3 mert</c>: audio files in any case, <c>&lt;relative folder&gt;/&lt;stem&gt;.npy</c>.</summary>
-    internal static FileBatchOptions BatchOptions()
+    internal static FileBatchOptions BatchOptions(Func<IReadOnlyList<FileBatchItem>, IReadOnlyList<FileBatchItem>>? select = null)
     {
         var extensions = new HashSet<string>(AudioDecoder.SupportedExtensions, StringComparer.OrdinalIgnoreCase);
         return new FileBatchOptions
         {
             Accepts = name => extensions.Contains(Path.GetExtension(name)),
             MapOutput = relative => Path.Combine(Path.GetDirectoryName(relative) ?? "", Path.GetFileNameWithoutExtension(relative) + ".npy"),
+            Select = select,
         };
     }
 

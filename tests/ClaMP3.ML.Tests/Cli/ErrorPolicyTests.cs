@@ -157,6 +157,32 @@ public class ErrorPolicyTests
         AssertNoStackTrace(stdout + stderr);
     }
 
+    [TestMethod]
+    [Timeout(120_000)]
+    public void TheExecutablePrintsOneLineAndNoStackTraceInAChildProcess()
+    {
+        using var tmp = TestPaths.NewTempDir();
+        string model = Path.Combine(tmp.Path, "broken.zip"), tsv = Path.Combine(tmp.Path, "in.tsv");
+        using (var zip = ZipFile.Open(model, ZipArchiveMode.Create))
+        using (var writer = new StreamWriter(zip.CreateEntry("clamp3-pipeline.json").Open()))
+            writer.Write("{\"format\": \"clamp3-mlnet-pip");
+        File.WriteAllLines(tsv, ["Text", "A jig."]);
+        var start = new System.Diagnostics.ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "clamp3"))
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        foreach (var a in new[] { "transform", model, tsv, Path.Combine(tmp.Path, "out.tsv") }) start.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdoutTask = process.StandardOutput.ReadToEndAsync();
+        string stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        string all = stdoutTask.Result + stderr;
+        Assert.AreEqual(CliErrors.Usage, process.ExitCode, all);
+        Assert.AreEqual(1, stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length, all);
+        StringAssert.StartsWith(stderr, $"error: {model}: ");
+        AssertNoStackTrace(all);
+    }
+
     private sealed class TextRow
     {
         public string Text { get; set; } = "";
