@@ -36,4 +36,14 @@ public class FeatureMatchingTests
         var keyed = FeatureMatching.ByFileNameKey([new FeatureFile("k", "/d/song.v1.npy", [1]), new FeatureFile("k", "/d/song.v2.npy", [2])]);
         Assert.AreEqual(("song", 2f), (keyed.Single().Key, keyed.Single().Vector[0]), "a later file of the same name key replaces an earlier one");
     }
+
+    [TestMethod]
+    public void NonFiniteFeatureFilesAreRefusedNamingTheFile()
+    {
+        using var tmp = TestPaths.NewTempDir();
+        string path = Path.Combine(tmp.Path, "nan.npy");
+        ClaMP3.ML.IO.NpyFile.WriteFloat32(path, [1, float.NaN], 1, 2);
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => FeatureFolder.Load(tmp.Path));
+        StringAssert.StartsWith(e.Message, path);
+    }
 }
