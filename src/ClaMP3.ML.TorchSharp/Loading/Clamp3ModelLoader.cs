@@ -1,4 +1,5 @@
 using ClaMP3.ML.Checkpoints;
+using ClaMP3.ML.Loading;
 using ClaMP3.ML.Modeling;
 using TorchSharp;
 
@@ -26,8 +27,7 @@ public static class Clamp3ModelLoader
         var description = $"checkpoint {checkpointPath}";
         Clamp3CheckpointInspector.RequireClamp3(shapes, description);
 
-        configPath ??= FindSiblingConfig(checkpointPath);
-        var config = configPath is not null ? Clamp3Config.Load(configPath) : Clamp3Config.Infer(shapes, checkpointPath);
+        var config = Clamp3ConfigResolver.ResolveConfig(checkpointPath, configPath, shapes);
         config.CheckAgainst(shapes, description);
 
         var model = new Clamp3Model(config);
@@ -45,38 +45,9 @@ public static class Clamp3ModelLoader
         return new LoadedClamp3Model(model, config, stateDict.Metadata);
     }
 
-    /// <summary>A <c>config.json</c> in the checkpoint's folder whose <c>checkpoint</c> field is the checkpoint's file name.</summary>
-    public static string? FindSiblingConfig(string checkpointPath)
-    {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(checkpointPath));
-        if (dir is null) return null;
-        var candidate = Path.Combine(dir, "config.json");
-        if (!File.Exists(candidate)) return null;
-        try
-        {
-            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(candidate));
-            return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
-                   && doc.RootElement.TryGetProperty("checkpoint", out var name)
-                   && name.ValueKind == System.Text.Json.JsonValueKind.String
-                   && string.Equals(name.GetString(), Path.GetFileName(checkpointPath), StringComparison.Ordinal)
-                ? candidate : null;
-        }
-        catch (System.Text.Json.JsonException) { return null; }
-    }
+    /// <summary>See <see cref="Clamp3ConfigResolver.FindSiblingConfig"/>.</summary>
+    public static string? FindSiblingConfig(string checkpointPath) => Clamp3ConfigResolver.FindSiblingConfig(checkpointPath);
 
-    /// <summary>Parses "cpu", "cuda" or "cuda:N", checking that the CUDA device exists.</summary>
-    public static torch.Device ParseDevice(string device)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(device);
-        var m = System.Text.RegularExpressions.Regex.Match(device.Trim().ToLowerInvariant(), @"^(cpu|cuda)(?::(\d+))?$");
-        if (!m.Success) throw new ArgumentException($"Unknown device '{device}' (use cpu, cuda or cuda:N).", nameof(device));
-        if (m.Groups[1].Value == "cpu") return torch.CPU;
-        // Checked before torch.device(): a CPU-only libtorch throws an unhelpful error for any CUDA device.
-        if (!torch.cuda.is_available())
-            throw new ArgumentException($"Device '{device}' requested but CUDA is not available (it needs an NVIDIA GPU and a CUDA build of libtorch, e.g. the libtorch-cuda-12.8-linux-x64 or TorchSharp-cuda-linux package, instead of libtorch-cpu).", nameof(device));
-        int index = m.Groups[2].Success ? int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
-        if (index >= torch.cuda.device_count())
-            throw new ArgumentException($"Device '{device}' requested but only {torch.cuda.device_count()} CUDA device(s) exist.", nameof(device));
-        return torch.device(DeviceType.CUDA, index);
-    }
+    /// <summary>See <see cref="TorchDevice.Parse"/>.</summary>
+    public static torch.Device ParseDevice(string device) => TorchDevice.Parse(device);
 }
