@@ -60,7 +60,7 @@ public sealed class EmbedCommand : ICliCommand
             BatchSize = options.BatchSize,
             Precision = options.BFloat16 ? Clamp3Precision.BFloat16 : Clamp3Precision.Float32,
         }));
-        stdout.WriteLine($"Using device: {embedder.Device}; config: {embedder.Config.Source}");
+        stdout.WriteLine($"Using engine: {embedder.Engine.Description}; config: {embedder.Config.Source}");
         var job = new Clamp3FileEmbedder(embedder, mertExtractor)
         {
             Kind = options.Global ? FeatureKind.Global : FeatureKind.Sequence,
