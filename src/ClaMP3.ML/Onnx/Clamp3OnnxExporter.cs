@@ -1,5 +1,5 @@
 using ClaMP3.ML.Checkpoints;
-using ClaMP3.ML.Inference;
+using ClaMP3.ML.Loading;
 using ClaMP3.ML.Modeling;
 
 namespace ClaMP3.ML.Onnx;
@@ -90,8 +90,7 @@ public static class Clamp3OnnxExporter
         var shapes = stateDict.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal);
         var description = $"checkpoint {checkpointPath}";
         Clamp3CheckpointInspector.RequireClamp3(shapes, description);
-        configPath ??= Clamp3ModelLoader.FindSiblingConfig(checkpointPath);
-        var config = configPath is not null ? Clamp3Config.Load(configPath) : Clamp3Config.Infer(shapes, checkpointPath);
+        var config = Clamp3ConfigResolver.ResolveConfig(checkpointPath, configPath, shapes);
         config.CheckAgainst(shapes, description);
         return config;
     }

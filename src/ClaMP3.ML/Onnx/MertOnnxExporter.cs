@@ -95,6 +95,12 @@ public static class MertOnnxExporter
         return entry;
     }
 
+    /// <summary>The weights file of a MERT folder (or the file itself when a file is given).</summary>
+    public static string WeightsFile(string mertDirectory) =>
+        File.Exists(mertDirectory) ? mertDirectory
+        : WeightFiles.Select(f => Path.Combine(mertDirectory, f)).FirstOrDefault(File.Exists)
+          ?? throw new FileNotFoundException($"{mertDirectory} has no MERT weights: expected {string.Join(" or ", WeightFiles)}.");
+
     /// <summary>Reads config and weights of a MERT folder (or of a weights file inside one), names normalised.</summary>
     internal static Source ReadSource(string mertDirectory)
     {

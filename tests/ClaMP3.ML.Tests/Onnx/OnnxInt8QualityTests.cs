@@ -24,7 +24,7 @@ public sealed class OnnxInt8QualityTests
         Clamp3OnnxExporter.Export(Clamp3Fixture.Checkpoint, int8, Clamp3Fixture.Config, OnnxPrecision.Int8, MertFixture.Dir);
         using var reference = Load(fp32);
         using var quantized = Load(int8);
-        Assert.AreEqual("onnx cpu int8", quantized.EngineDescription);
+        Assert.AreEqual("onnx cpu int8", quantized.Engine.Description);
         using var mert = new MertExtractor(new OnnxMertEngine(fp32, threads: 1));
 
         // Every item: fixture cases, real texts, real scores, real audio (MERT → audio encoder).
