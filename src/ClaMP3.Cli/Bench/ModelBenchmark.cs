@@ -22,14 +22,16 @@ public sealed class ModelBenchmark : IBenchmarkCommand
         var threads = new Option<int>("--threads") { Description = "Intra-op threads of libtorch or ONNX Runtime (0: the engine's default).", DefaultValueFactory = _ => 0 };
         var engine = new Option<string>("--engine") { Description = "torch (TorchSharp, default) or onnx (ONNX Runtime; run engines in separate processes to compare).", DefaultValueFactory = _ => "torch" };
         var int8 = new Option<bool>("--int8") { Description = "With --engine onnx: also measure the dynamically quantized int8 models." };
+        var encoders = new Option<string>("--encoders") { Description = "Which encoders: all, or a comma list of text, symbolic, audio.", DefaultValueFactory = _ => "all" };
         var command = new Command("model", "CLaMP 3 encoders at official sizes with random weights: items/s and GFLOP/s vs the matmul rate.")
         {
-            seconds, batch, device, bf16, threads, engine, int8,
+            seconds, batch, device, bf16, threads, engine, int8, encoders,
         };
         command.SetAction(parse => parse.GetValue(engine) switch
         {
-            "onnx" => OnnxBenchmarks.RunModel(parse.GetValue(seconds), parse.GetValue(batch), parse.GetValue(threads), parse.GetValue(int8)),
-            "torch" when !parse.GetValue(int8) => Run(parse.GetValue(seconds), parse.GetValue(batch), parse.GetValue(device)!, parse.GetValue(bf16), parse.GetValue(threads)),
+            _ when Encoders(parse.GetValue(encoders)!) is null => Usage($"--encoders '{parse.GetValue(encoders)}': use all or a comma list of text, symbolic, audio"),
+            "onnx" => OnnxBenchmarks.RunModel(parse.GetValue(seconds), parse.GetValue(batch), parse.GetValue(threads), parse.GetValue(int8), Encoders(parse.GetValue(encoders)!)!),
+            "torch" when !parse.GetValue(int8) => Run(parse.GetValue(seconds), parse.GetValue(batch), parse.GetValue(device)!, parse.GetValue(bf16), parse.GetValue(threads), Encoders(parse.GetValue(encoders)!)!),
             "torch" => Usage("--int8 needs --engine onnx"),
             var other => Usage($"unknown engine '{other}' (torch or onnx)"),
         });
@@ -42,7 +44,20 @@ public sealed class ModelBenchmark : IBenchmarkCommand
         return 2;
     }
 
-    private static int Run(double seconds, int largeBatch, string deviceName, bool bf16, int threads)
+    /// <summary>The encoders named by <c>--encoders</c> (null when a name is unknown).</summary>
+    internal static Modality[]? Encoders(string list)
+    {
+        if (list.Trim() == "all") return new[] { Modality.Text, Modality.Symbolic, Modality.Audio };
+        var result = new List<Modality>();
+        foreach (var name in list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (name is not ("text" or "symbolic" or "audio")) return null;
+            result.Add(name == "text" ? Modality.Text : name == "symbolic" ? Modality.Symbolic : Modality.Audio);
+        }
+        return result.Count > 0 ? result.ToArray() : null;
+    }
+
+    private static int Run(double seconds, int largeBatch, string deviceName, bool bf16, int threads, Modality[] encoders)
     {
         if (threads > 0) torch.set_num_threads(threads);
         var device = ClaMP3.ML.Inference.Clamp3ModelLoader.ParseDevice(deviceName);
@@ -56,7 +71,7 @@ public sealed class ModelBenchmark : IBenchmarkCommand
         if (matmulBf16 is double m) Console.WriteLine($"matmul bf16 (1024³): {m:F1} GFLOP/s ({m / matmulF32:F2}× fp32)");
 
         torch.manual_seed(1);
-        ComparePatchEmbedding(config, device);
+        if (encoders.Contains(Modality.Symbolic)) ComparePatchEmbedding(config, device);
         using var model = new Clamp3Model(config);
         model.eval();
         model.to(device);
@@ -68,7 +83,7 @@ public sealed class ModelBenchmark : IBenchmarkCommand
         foreach (var precision in precisions)
         {
             if (precision != ScalarType.Float32) model.to(precision);
-            foreach (var modality in new[] { Modality.Text, Modality.Symbolic, Modality.Audio })
+            foreach (var modality in encoders)
             {
                 foreach (var batch in new[] { 1, largeBatch }.Distinct())
                 {
