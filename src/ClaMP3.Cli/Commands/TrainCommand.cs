@@ -7,7 +7,8 @@ namespace ClaMP3.Cli.Commands;
 /// <summary>
 /// <c>clamp3 train JSONL DATA_DIR --tokenizer FILE (--checkpoint FILE | --config FILE) [--modality symbolic|audio]</c>: the
 /// official <c>train_clamp3_symbolic.py</c> / <c>train_clamp3_audio.py</c> on one device. Ctrl+C finishes the current step
-/// and writes a resumable <c>latest.pth</c> (resume with <c>--resume OUTPUT/latest.pth</c>).
+/// and writes a resumable <c>latest.pth</c> (resume with <c>--resume OUTPUT/latest.pth</c>: the run continues mid-epoch where it
+/// stopped, with the losses of an uninterrupted run of the same <c>--seed</c>).
 /// </summary>
 public sealed class TrainCommand : ICliCommand
 {

@@ -34,7 +34,7 @@ public sealed class ContrastiveObjective
 
     private void SeedDropout(int subBatch)
     {
-        if (DropoutSeed is { } seed) torch.manual_seed((long)(TrainingSeeds.SplitMix64(seed ^ (ulong)subBatch) >> 1));
+        if (DropoutSeed is { } seed) torch.manual_seed((long)(TrainingSeeds.SplitMix64(seed ^ (ulong)subBatch) >> 1)).Dispose();
     }
 
     /// <summary>Global features (t, m), [B, D] each, with a graph when grad mode is on.</summary>

@@ -77,7 +77,7 @@ internal sealed class TrainingRun : IDisposable
         if (options.ResumeFrom is not null) (weights, resume) = Clamp3TrainingCheckpoint.Read(options.ResumeFrom, options.MusicModality);
         else if (options.CheckpointPath is not null) weights = CheckpointReader.Read(options.CheckpointPath);
         var config = WithDropout(ResolveConfig(options, weights), options.Dropout);
-        torch.manual_seed(TrainingSeeds.Torch(options.Seed, SeedPurpose.Init));
+        torch.manual_seed(TrainingSeeds.Torch(options.Seed, SeedPurpose.Init)).Dispose(); // the returned wrapper, not the generator
         var model = new Clamp3Model(config);
         try
         {
