@@ -1,5 +1,6 @@
 using ClaMP3.ML.Checkpoints;
 using ClaMP3.ML.Inference;
+using ClaMP3.ML.Loading;
 using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Tokenization;
 using TorchSharp;
@@ -93,17 +94,15 @@ internal sealed class TrainingRun : IDisposable
         }
     }
 
-    /// <summary>The config: <see cref="Clamp3TrainerOptions.ConfigPath"/>, else a <c>config.json</c> naming the checkpoint
-    /// beside it, else inferred from the tensor shapes; checked against the checkpoint's shapes.</summary>
+    /// <summary>The config (<see cref="Clamp3ConfigResolver.ResolveConfig"/>, from the shapes already read), checked against
+    /// the checkpoint's shapes.</summary>
     private static Clamp3Config ResolveConfig(Clamp3TrainerOptions options, StateDict? weights)
     {
-        if (weights is null) return Clamp3Config.Load(options.ConfigPath!);
-        string source = weights.SourcePath;
+        if (weights is null) return Clamp3ConfigResolver.ResolveConfig(null, options.ConfigPath);
         var shapes = weights.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal);
-        var description = $"checkpoint {source}";
+        var description = $"checkpoint {weights.SourcePath}";
         Clamp3CheckpointInspector.RequireClamp3(shapes, description);
-        var configPath = options.ConfigPath ?? Clamp3ModelLoader.FindSiblingConfig(source);
-        var config = configPath is not null ? Clamp3Config.Load(configPath) : Clamp3Config.Infer(shapes, source);
+        var config = Clamp3ConfigResolver.ResolveConfig(weights.SourcePath, options.ConfigPath, shapes);
         config.CheckAgainst(shapes, description);
         return config;
     }
