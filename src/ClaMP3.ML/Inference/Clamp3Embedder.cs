@@ -95,7 +95,8 @@ public sealed class Clamp3Embedder : IDisposable
         computeType = options.Precision == Clamp3Precision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
     }
 
-    /// <summary>Raised with a message for each warning of an input embedded through the <c>Embed*</c> convenience methods.</summary>
+    /// <summary>Raised with a message for each warning of an input embedded through the <c>Embed*</c> convenience methods
+    /// (e.g. ABC that is not interleaved). With no handler attached, warnings go to standard error, so they are never silent.</summary>
     public event Action<string>? Warning;
 
     public Clamp3Config Config { get; }
@@ -170,9 +171,9 @@ public sealed class Clamp3Embedder : IDisposable
         foreach (var patch in patches)
             if (patch.Length != Config.PatchSize)
                 throw new InvalidOperationException($"The patchilizer returned a patch of {patch.Length} ids, expected {Config.PatchSize}.");
-        var warning = Clamp3Inputs.DescribeBarlessAbc(normalized);
-        return new PreparedInput(Modality.Symbolic, patches.Length, null, patches, null, Config.PatchSize,
-            warning is null ? Array.Empty<string>() : new[] { warning });
+        var warnings = new[] { Clamp3Inputs.DescribeNonInterleavedAbc(normalized), Clamp3Inputs.DescribeBarlessAbc(normalized) }
+            .OfType<string>().ToArray();
+        return new PreparedInput(Modality.Symbolic, patches.Length, null, patches, null, Config.PatchSize, warnings);
     }
 
     /// <summary>Builds an audio input from MERT features (rows × audio hidden size), framed by one zero row each side.</summary>
@@ -213,7 +214,11 @@ public sealed class Clamp3Embedder : IDisposable
     {
         for (int i = 0; i < inputs.Count; i++)
             foreach (var w in inputs[i].Warnings)
-                Warning?.Invoke(inputs.Count == 1 ? w : $"item {i}: {w}");
+            {
+                var message = inputs.Count == 1 ? w : $"item {i}: {w}";
+                if (Warning is { } handler) handler(message);
+                else Console.Error.WriteLine("warning: " + message);
+            }
         return Embed(inputs, kind);
     }
 
