@@ -3,12 +3,14 @@ namespace ClaMP3.Cli;
 /// <summary>Writes a text file through a temporary file and a rename, so readers never see half a file.</summary>
 internal static class AtomicText
 {
-    public static void Write(string path, string text)
+    public static void Write(string path, string text) => Write(path, writer => writer.Write(text));
+
+    public static void Write(string path, Action<TextWriter> write)
     {
         string tmp = path + $".{Guid.NewGuid():N}.tmp";
         try
         {
-            File.WriteAllText(tmp, text);
+            using (var writer = new StreamWriter(tmp)) write(writer);
             File.Move(tmp, path, overwrite: true);
         }
         finally
