@@ -75,7 +75,7 @@ public sealed class EmbedCommand : ICliCommand
         using (embedder)
         {
             var kind = options.Global ? FeatureKind.Global : FeatureKind.Sequence;
-            stdout.WriteLine($"Using device: {embedder.Device}; config: {embedder.Config.Source}");
+            stdout.WriteLine($"Using engine: {embedder.Engine.Description}; config: {embedder.Config.Source}");
             var progress = new Progress(files.Count, stdout);
             var claimed = new Dictionary<string, string>(StringComparer.Ordinal);
             var pending = new List<(string Source, string Target, PreparedInput Input)>();

@@ -43,7 +43,7 @@ public sealed class MertBenchCommand : IBenchmarkCommand
 
         using var model = new MusicHubertModel(config);
         model.InitializeRandom(seed: 1234);
-        using var extractor = new MertExtractor(model, deviceName) { MaxBatchWindows = batchWindows };
+        using var extractor = new MertExtractor(new TorchMertEngine(model, deviceName, ownsModel: false)) { MaxBatchWindows = batchWindows };
 
         long total = (long)Math.Round(seconds * sampleRate);
         var samples = new float[total];

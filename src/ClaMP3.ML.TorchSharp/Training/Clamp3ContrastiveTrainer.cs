@@ -1,4 +1,5 @@
 using ClaMP3.ML.Inference;
+using ClaMP3.ML.Loading;
 using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Transforms;
 using Microsoft.ML;
@@ -76,14 +77,9 @@ public sealed class Clamp3ContrastiveTrainer : IEstimator<TransformerChain<Clamp
             .Append(context.Transforms.FeaturizeClamp3(Make(music, options.MusicColumnName, options.MusicFeaturesColumnName)));
     }
 
-    private static Clamp3Config ResolveConfig(Clamp3TrainerOptions t)
-    {
-        if (t.ConfigPath is not null) return Clamp3Config.Load(t.ConfigPath);
-        var checkpoint = t.ResumeFrom ?? t.CheckpointPath ?? throw new ArgumentException("Give CheckpointPath or ConfigPath.");
-        if (Clamp3ModelLoader.FindSiblingConfig(checkpoint) is { } sibling) return Clamp3Config.Load(sibling);
-        var shapes = Checkpoints.CheckpointReader.Read(checkpoint).ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal);
-        return Clamp3Config.Infer(shapes, checkpoint);
-    }
+    /// <summary>The config training will use (<see cref="Clamp3ConfigResolver.ResolveConfig"/> of the weights it starts from).</summary>
+    internal static Clamp3Config ResolveConfig(Clamp3TrainerOptions t) =>
+        Clamp3ConfigResolver.ResolveConfig(t.ResumeFrom ?? t.CheckpointPath, t.ConfigPath);
 
     private List<TrainingPair> ReadPairs(IDataView input)
     {

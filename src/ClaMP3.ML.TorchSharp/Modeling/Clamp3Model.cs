@@ -91,13 +91,3 @@ public sealed class Clamp3Model : nn.Module
         return (hidden * m).sum(1).div(m.sum(1)).MoveToOuterDisposeScope();
     }
 }
-
-/// <summary>The three input kinds of CLaMP 3.</summary>
-public enum Modality
-{
-    Text,
-    /// <summary>ABC or MTF scores, as M3 patches.</summary>
-    Symbolic,
-    /// <summary>MERT feature rows.</summary>
-    Audio,
-}

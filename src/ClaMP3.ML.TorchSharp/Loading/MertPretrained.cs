@@ -48,7 +48,7 @@ public static class MertPretrained
             StateDictLoader.Load(model, stateDict,
                 ignoreMissing: name => name == "masked_spec_embed",
                 ignoreUnexpected: name => name == "masked_spec_embed");
-            var d = torch.device(device);
+            var d = ClaMP3.ML.Inference.TorchDevice.Parse(device);
             if (d.type != DeviceType.CPU) model.to(d);
             model.eval();
             return model;

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace ClaMP3.ML.Modeling;
 
 /// <summary>The hyper-parameters of one HF <c>BertModel</c> / <c>XLMRobertaModel</c> encoder, with HF's field names
@@ -47,49 +45,4 @@ public sealed record BertConfig
         if (AttentionProbsDropoutProb is < 0 or >= 1) throw new Clamp3ConfigException($"{section}.attention_probs_dropout_prob must be in [0, 1), got {AttentionProbsDropoutProb}.");
         if (HiddenAct != "gelu") throw new Clamp3ConfigException($"{section}.hidden_act '{HiddenAct}' is not supported (only \"gelu\").");
     }
-
-    internal static BertConfig FromJson(JsonElement e, string section, int defaultPadTokenId, double defaultEps)
-    {
-        var positionType = Clamp3Config.OptionalString(e, "position_embedding_type");
-        if (positionType is not null && positionType != "absolute")
-            throw new Clamp3ConfigException($"{section}.position_embedding_type '{positionType}' is not supported (only \"absolute\").");
-        return new BertConfig
-        {
-            HiddenSize = Clamp3Config.RequiredInt(e, "hidden_size", section),
-            NumHiddenLayers = Clamp3Config.RequiredInt(e, "num_hidden_layers", section),
-            NumAttentionHeads = Clamp3Config.RequiredInt(e, "num_attention_heads", section),
-            IntermediateSize = Clamp3Config.RequiredInt(e, "intermediate_size", section),
-            VocabSize = Clamp3Config.OptionalInt(e, "vocab_size", section) ?? 1,
-            MaxPositionEmbeddings = Clamp3Config.RequiredInt(e, "max_position_embeddings", section),
-            TypeVocabSize = Clamp3Config.OptionalInt(e, "type_vocab_size", section) ?? 2,
-            LayerNormEps = Clamp3Config.OptionalDouble(e, "layer_norm_eps", section) ?? defaultEps,
-            PadTokenId = Clamp3Config.OptionalInt(e, "pad_token_id", section) ?? defaultPadTokenId,
-            HiddenAct = Clamp3Config.OptionalString(e, "hidden_act") ?? "gelu",
-            HiddenDropoutProb = Clamp3Config.OptionalDouble(e, "hidden_dropout_prob", section) ?? 0,
-            AttentionProbsDropoutProb = Clamp3Config.OptionalDouble(e, "attention_probs_dropout_prob", section) ?? 0,
-        };
-    }
-
-    internal void WriteJson(Utf8JsonWriter w)
-    {
-        w.WriteNumber("hidden_size", HiddenSize);
-        w.WriteNumber("num_hidden_layers", NumHiddenLayers);
-        w.WriteNumber("num_attention_heads", NumAttentionHeads);
-        w.WriteNumber("intermediate_size", IntermediateSize);
-        w.WriteNumber("vocab_size", VocabSize);
-        w.WriteNumber("max_position_embeddings", MaxPositionEmbeddings);
-        w.WriteNumber("type_vocab_size", TypeVocabSize);
-        w.WriteNumber("layer_norm_eps", LayerNormEps);
-        w.WriteNumber("pad_token_id", PadTokenId);
-        w.WriteString("hidden_act", HiddenAct);
-        w.WriteNumber("hidden_dropout_prob", HiddenDropoutProb);
-        w.WriteNumber("attention_probs_dropout_prob", AttentionProbsDropoutProb);
-        w.WriteString("position_embedding_type", "absolute");
-    }
-}
-
-/// <summary>A configuration that is invalid, or that does not fit the checkpoint it is used with.</summary>
-public sealed class Clamp3ConfigException : Exception
-{
-    public Clamp3ConfigException(string message) : base(message) { }
 }
