@@ -8,7 +8,7 @@ namespace ClaMP3.Cli.Commands;
 
 /// <summary><c>clamp3 transform MODEL.zip INPUT.tsv OUTPUT.tsv</c>: scores a pipeline saved with <c>SaveClamp3</c> (CLaMP 3
 /// transforms plus any ML.NET transforms and trainers) on a tab-separated file whose header names the pipeline's text
-/// input columns. Input columns the file lacks (a label column, when only scoring) are read as empty. Production
+/// input columns. Text input columns the file lacks (a label column, when only scoring) are read as empty. Production
 /// scoring without writing code, and a check that a saved model works in a new process.</summary>
 public sealed class TransformCommand : ICliCommand
 {
@@ -29,30 +29,28 @@ public sealed class TransformCommand : ICliCommand
         var weights = new Option<DirectoryInfo?>("--weights-dir") { Description = "Where to look for weights the model file references but does not include." };
         var device = new Option<string?>("--device") { Description = "Override the saved device (cpu, cuda, cuda:N)." };
         var command = new Command("transform", "Apply a saved ClaMP3.ML pipeline to a TSV file.") { model, input, output, columns, weights, device };
-        command.SetAction(parse =>
+        command.SetGuardedAction((parse, stdout, stderr) =>
         {
-            try
+            var ml = new MLContext(seed: 0);
+            string modelPath = parse.GetValue(model)!.FullName;
+            DataViewSchema inputSchema = null!;
+            var pipeline = CliErrors.Start(modelPath, () => ml.Model.LoadClamp3(modelPath, out inputSchema, new Clamp3LoadOptions
             {
-                var ml = new MLContext(seed: 0);
-                var pipeline = ml.Model.LoadClamp3(parse.GetValue(model)!.FullName, out var inputSchema, new Clamp3LoadOptions
-                {
-                    WeightsDirectory = parse.GetValue(weights)?.FullName,
-                    Device = parse.GetValue(device),
-                });
-                string inputPath = parse.GetValue(input)!.FullName;
-                var (data, header) = Load(ml, inputPath, inputSchema);
-                var scored = pipeline.Transform(data);
-                var wanted = SplitList(parse.GetValue(columns)) is { Count: > 0 } names ? names : DefaultColumns(pipeline, scored, header, inputSchema);
-                string outPath = parse.GetValue(output)!.FullName;
-                AtomicText.Write(outPath, writer => DataViewTsv.Write(scored, wanted, writer));
-                Console.WriteLine($"{outPath}: {string.Join(", ", wanted)}");
-                return 0;
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException or NotSupportedException)
+                WeightsDirectory = parse.GetValue(weights)?.FullName,
+                Device = parse.GetValue(device),
+            }));
+            string inputPath = parse.GetValue(input)!.FullName;
+            var (data, header) = LoadInput(ml, inputPath, inputSchema, stderr);
+            var scored = pipeline.Transform(data);
+            var wanted = SplitList(parse.GetValue(columns)) is { Count: > 0 } names ? names : DefaultColumns(pipeline, scored, header, inputSchema);
+            string outPath = parse.GetValue(output)!.FullName;
+            AtomicFile.Write(outPath, stream =>
             {
-                Console.Error.WriteLine("error: " + e.Message);
-                return 1;
-            }
+                using var writer = new StreamWriter(stream, leaveOpen: true);
+                DataViewTsv.Write(scored, wanted, writer);
+            });
+            stdout.WriteLine($"{outPath}: {string.Join(", ", wanted)}");
+            return CliErrors.Ok;
         });
         return command;
     }
@@ -61,10 +59,15 @@ public sealed class TransformCommand : ICliCommand
     internal static List<string> SplitList(string[]? values) =>
         (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
 
-    private static (IDataView Data, string[] Header) Load(MLContext ml, string inputPath, DataViewSchema inputSchema)
+    /// <summary>The TSV's columns that the saved input schema names, read as text. A text column the file lacks is read
+    /// from past the last field (empty text: a label is only needed for training); a non-text one is left out, and if
+    /// the pipeline really needs it, ML.NET's own "column not found" error says so.</summary>
+    private static (IDataView Data, string[] Header) LoadInput(MLContext ml, string inputPath, DataViewSchema inputSchema, TextWriter stderr)
     {
         var header = File.ReadLines(inputPath).FirstOrDefault()?.Split('\t')
             ?? throw new InvalidDataException($"{inputPath}: empty file (a header row is needed).");
+        if (!inputSchema.Any(c => header.Contains(c.Name)))
+            throw new InvalidDataException($"{inputPath}: the header ({string.Join(", ", header)}) names none of the pipeline's input columns ({string.Join(", ", inputSchema.Select(c => c.Name))}).");
         var loaderColumns = new List<TextLoader.Column>();
         int absent = header.Length;
         foreach (var column in inputSchema)
@@ -72,22 +75,17 @@ public sealed class TransformCommand : ICliCommand
             int index = Array.IndexOf(header, column.Name);
             if (column.Type is not TextDataViewType)
             {
-                // Not in the file: a column the pipeline really needs fails with ML.NET's own "column not found" error.
                 if (index < 0) continue;
-                throw new InvalidDataException($"input column '{column.Name}' is {column.Type}; this command reads text columns only.");
+                throw new InvalidDataException($"{inputPath}: input column '{column.Name}' is {column.Type}; this command reads text columns only.");
             }
             if (index < 0)
             {
-                // A column the file lacks (the label, when only scoring) is read from past the last field: empty text.
-                Console.Error.WriteLine($"note: {inputPath} has no column '{column.Name}': read as empty (fine for a label when only scoring).");
+                stderr.WriteLine($"note: {inputPath} has no column '{column.Name}': read as empty (fine for a label when only scoring).");
                 index = absent++;
             }
             loaderColumns.Add(new TextLoader.Column(column.Name, DataKind.String, index));
         }
-        if (!inputSchema.Any(c => header.Contains(c.Name)))
-            throw new InvalidDataException($"{inputPath}: the header ({string.Join(", ", header)}) names none of the pipeline's input columns ({string.Join(", ", inputSchema.Select(c => c.Name))}).");
-        var data = ml.Data.LoadFromTextFile(inputPath, loaderColumns.ToArray(), separatorChar: '\t', hasHeader: true, allowQuoting: true);
-        return (data, header);
+        return (ml.Data.LoadFromTextFile(inputPath, loaderColumns.ToArray(), separatorChar: '\t', hasHeader: true, allowQuoting: true), header);
     }
 
     private static List<string> DefaultColumns(ITransformer pipeline, IDataView scored, string[] header, DataViewSchema inputSchema)

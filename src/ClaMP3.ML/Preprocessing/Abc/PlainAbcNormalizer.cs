@@ -43,7 +43,7 @@ internal static class PlainAbcNormalizer
     public static NormalizedAbc? Normalize(string abc)
     {
         var lines = PythonText.ReadLines(abc).Select(l => l.TrimEnd('\n')).ToList();
-        int keyLine = lines.FindIndex(l => PythonText.Strip(l).StartsWith("K:", StringComparison.Ordinal));
+        int keyLine = lines.FindIndex(l => PythonStrings.Strip(l).StartsWith("K:", StringComparison.Ordinal));
         if (keyLine < 0) return null;
 
         var voices = new List<Voice>();
@@ -65,7 +65,7 @@ internal static class PlainAbcNormalizer
         bool anyVoice = lines.Any(l => TryParseVoiceLine(l, out _, out _)) || InlineVoice.IsMatch(abc);
         ReadBody(lines.Skip(keyLine + 1), voices, Find, changes);
 
-        voices.RemoveAll(v => PythonText.IsBlank(v.Music.ToString()));
+        voices.RemoveAll(v => PythonStrings.IsBlank(v.Music.ToString()));
         if (voices.Count == 0) return null;
         MergeAdjacentBarlines(voices, changes);
         PadShorterVoices(voices, changes);
@@ -81,7 +81,7 @@ internal static class PlainAbcNormalizer
         foreach (var raw in body)
         {
             var line = raw;
-            if (PythonText.IsBlank(line) || line.StartsWith('%')) continue;
+            if (PythonStrings.IsBlank(line) || line.StartsWith('%')) continue;
             if (TryParseVoiceLine(line, out var id, out var props))
             {
                 current = find(id);
@@ -93,7 +93,7 @@ internal static class PlainAbcNormalizer
             {
                 if (MusicalFields.Contains(field.Groups[1].Value[0]))
                 {
-                    Append(Current(), "[" + PythonText.Strip(StripComment(line)) + "]", lineEnd: false);
+                    Append(Current(), "[" + PythonStrings.Strip(StripComment(line)) + "]", lineEnd: false);
                     fieldsInlined = true;
                 }
                 continue;
@@ -119,7 +119,7 @@ internal static class PlainAbcNormalizer
         // An inline field stays on the line of the music it applies to (a bar prefix must be one line).
         void Append(Voice voice, string text, bool lineEnd = true)
         {
-            if (PythonText.IsBlank(text)) return;
+            if (PythonStrings.IsBlank(text)) return;
             if (!ReferenceEquals(voice, lastWritten)) voice.Blocks++;
             lastWritten = voice;
             voice.Music.Append(text);
@@ -157,7 +157,7 @@ internal static class PlainAbcNormalizer
             // Split keeps the barlines at odd indices; an even item between two barlines is the text between them.
             for (int i = 1; i + 2 < items.Count; i += 2)
             {
-                if (!PythonText.IsBlank(items[i + 1]) && items[i + 1].Length > 0) continue;
+                if (!PythonStrings.IsBlank(items[i + 1]) && items[i + 1].Length > 0) continue;
                 bool closes = items[i].StartsWith(':'), opens = items[i + 2].EndsWith(':');
                 items[i + 2] = closes && opens ? "::" : closes ? ":|" : opens ? "|:" : items[i] == "||" || items[i + 2] == "||" ? "||" : "|";
                 items[i + 1] = items[i + 1].Contains('\n') ? "\n" : "";
@@ -195,7 +195,7 @@ internal static class PlainAbcNormalizer
     private static bool TryParseVoiceLine(string line, out string id, out string properties)
     {
         id = properties = "";
-        var stripped = PythonText.Strip(StripComment(line));
+        var stripped = PythonStrings.Strip(StripComment(line));
         if (!stripped.StartsWith("V:", StringComparison.Ordinal)) return false;
         var rest = stripped[2..].TrimStart();
         int space = rest.IndexOfAny([' ', '\t']);
