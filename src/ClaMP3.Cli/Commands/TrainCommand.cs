@@ -7,7 +7,8 @@ namespace ClaMP3.Cli.Commands;
 /// <summary>
 /// <c>clamp3 train JSONL DATA_DIR --tokenizer FILE (--checkpoint FILE | --config FILE) [--modality symbolic|audio]</c>: the
 /// official <c>train_clamp3_symbolic.py</c> / <c>train_clamp3_audio.py</c> on one device. Ctrl+C finishes the current step
-/// and writes a resumable <c>latest.pth</c> (resume with <c>--resume OUTPUT/latest.pth</c>).
+/// and writes a resumable <c>latest.pth</c> (resume with <c>--resume OUTPUT/latest.pth</c>: the run continues mid-epoch where it
+/// stopped, with the losses of an uninterrupted run of the same <c>--seed</c>).
 /// </summary>
 public sealed class TrainCommand : ICliCommand
 {
@@ -43,12 +44,13 @@ public sealed class TrainCommand : ICliCommand
         var saveEvery = new Option<int>("--save-every") { Description = "Write epoch_N.pth every N epochs (0: never; official 5).", DefaultValueFactory = _ => 5 };
         var maxMinutes = new Option<double?>("--max-minutes") { Description = "Stop after this many minutes (the current step finishes, then a resumable checkpoint is written)." };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
-        var bf16 = new Option<bool>("--bf16") { Description = "bfloat16 weights and activations (no autocast in TorchSharp; checkpoints stay float32)." };
-        var seed = new Option<int>("--seed") { Description = "Seed of every random choice (shuffling, eval split, text dropout, truncation, init).", DefaultValueFactory = _ => 0 };
+        var bf16 = new Option<bool>("--bf16") { Description = "Mixed precision: forward/backward in bfloat16, float32 master weights, optimizer state, loss and checkpoints." };
+        var dropout = new Option<double>("--dropout") { Description = "Hidden and attention dropout while training (official 0.1; 0: off).", DefaultValueFactory = _ => 0.1 };
+        var seed = new Option<int>("--seed") { Description = "Drives every random choice (split, shuffles, text dropout, truncation, init, dropout): same seed, same losses, also across a resume.", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Contrastive training like code/train_clamp3_{symbolic,audio}.py, on one device.")
         {
             jsonl, dataDir, evalJsonl, checkpoint, config, tokenizer, modality, output, resume, epochs, batch, subBatch, lr, warmup,
-            freezeText, noTextDropout, noTruncation, normalized, evalSplit, saveEvery, maxMinutes, device, bf16, seed,
+            freezeText, noTextDropout, noTruncation, normalized, evalSplit, saveEvery, maxMinutes, device, bf16, dropout, seed,
         };
         command.SetAction(parse =>
         {
@@ -68,7 +70,7 @@ public sealed class TrainCommand : ICliCommand
                 TextDropout = !parse.GetValue(noTextDropout), RandomTruncation = !parse.GetValue(noTruncation),
                 EvalSplit = parse.GetValue(evalSplit), SaveEvery = parse.GetValue(saveEvery),
                 MaxDuration = parse.GetValue(maxMinutes) is { } m ? TimeSpan.FromMinutes(m) : null,
-                Device = parse.GetValue(device)!, BFloat16 = parse.GetValue(bf16), Seed = parse.GetValue(seed),
+                Device = parse.GetValue(device)!, BFloat16 = parse.GetValue(bf16), Dropout = parse.GetValue(dropout), Seed = parse.GetValue(seed),
             };
             if (parse.GetValue(normalized)) options.Loss = new ContrastiveLossOptions { NormalizeFeatures = true, LearnableTemperature = true };
             if (FlagProblem(options) is { } problem) { Console.Error.WriteLine("error: " + problem); return 2; }
@@ -109,7 +111,7 @@ public sealed class TrainCommand : ICliCommand
             Console.WriteLine($"{train.Count} training pairs ({badLines} unreadable lines and {skippedItems} items without usable music or text skipped)" +
                               (eval is null ? "" : $", {eval.Count} evaluation pairs ({badEvalLines + skippedEvalItems} skipped)") + $"; device {options.Device}");
             var progress = new ConsoleProgress();
-            var result = Clamp3Trainer.Train(train, options, eval, progress, Log, cts.Token);
+            var result = Clamp3TrainingLoop.Train(train, options, eval, progress, Log, cts.Token);
             int skipped = badLines + skippedItems + badEvalLines + skippedEvalItems + result.SkippedPairs;
             Console.WriteLine($"{(result.Cancelled ? "Stopped" : "Done")}: {result.EpochsDone} epochs, best epoch {result.BestEpoch} (eval loss {result.MinEvalLoss:F4}), {skipped} rows skipped");
             Console.WriteLine($"best: {result.BestCheckpoint}\nlatest (resume): {result.LatestCheckpoint}");
@@ -137,6 +139,7 @@ public sealed class TrainCommand : ICliCommand
         if (!(o.LearningRate >= 0)) return "--lr must be 0 or more.";
         if (o.WarmupSteps < 0) return "--warmup must be 0 or more.";
         if (o.SaveEvery < 0) return "--save-every must be 0 or more.";
+        if (o.Dropout is < 0 or >= 1) return "--dropout must be in [0, 1).";
         if (o.MaxDuration is { } d && !(d > TimeSpan.Zero)) return "--max-minutes must be more than 0.";
         return null;
     }
@@ -145,7 +148,7 @@ public sealed class TrainCommand : ICliCommand
     [
         ("CheckpointPath", "--checkpoint"), ("ConfigPath", "--config"), ("TokenizerPath", "--tokenizer"), ("ResumeFrom", "--resume"),
         ("MusicModality", "--modality"), ("SubBatchSize", "--sub-batch"), ("BatchSize", "--batch-size"), ("Epochs", "--epochs"),
-        ("EvalSplit", "--eval-split"), ("LearningRate", "--lr"), ("WarmupSteps", "--warmup"), ("OutputDirectory", "--output"),
+        ("EvalSplit", "--eval-split"), ("Dropout", "--dropout"), ("LearningRate", "--lr"), ("WarmupSteps", "--warmup"), ("OutputDirectory", "--output"),
     ];
 
     /// <summary>A library message with its property names replaced by the flags that set them.</summary>
