@@ -193,8 +193,10 @@ public class Clamp3ParityTests
         CollectionAssert.AreEqual(Enumerable.Repeat(1, p).ToArray(), prepared.Patches![0]);
         CollectionAssert.AreEqual(new[] { 1 }.Concat(Enumerable.Repeat(2, p - 1)).ToArray(), prepared.Patches![4]);
         Assert.AreEqual((int)'K', prepared.Patches![3][1]);
-        Assert.AreEqual(1, prepared.Warnings.Count);
-        StringAssert.Contains(prepared.Warnings[0], "barline");
+        // Plain ABC without barlines: both warnings (not interleaved; only the header is embedded).
+        Assert.AreEqual(2, prepared.Warnings.Count);
+        Assert.IsTrue(prepared.Warnings.Any(w => w.Contains("barline")), string.Join("\n", prepared.Warnings));
+        Assert.IsTrue(prepared.Warnings.Any(w => w.Contains("not interleaved")), string.Join("\n", prepared.Warnings));
     }
 
     [TestMethod]
