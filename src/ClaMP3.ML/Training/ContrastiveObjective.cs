@@ -112,8 +112,8 @@ public sealed class ContrastiveObjective
             using var inner = NewDisposeScope();
             using var sub = batch.Select(rows);
             var (t, m) = Features(sub);
-            var slice = arange(offset, offset + rows.Length, dtype: ScalarType.Int64, device: t.device);
-            var surrogate = (t * textGrad.index_select(0, slice)).sum().Plus((m * musicGrad.index_select(0, slice)).sum());
+            var slice = KeptScalarOps.Arange(offset, offset + rows.Length, 1, t.device);
+            var surrogate = t.Times(textGrad.index_select(0, slice)).sum().Plus(m.Times(musicGrad.index_select(0, slice)).sum());
             surrogate.backward();
             offset += rows.Length;
         }
