@@ -76,7 +76,7 @@ public sealed class EmbedCommand : ICliCommand
         {
             var kind = options.Global ? FeatureKind.Global : FeatureKind.Sequence;
             stdout.WriteLine($"Using device: {embedder.Device}; config: {embedder.Config.Source}");
-            var progress = new Progress(files.Count, stdout);
+            var progress = new Progress(files.Count, stdout, embedder.Device.ToString());
             var claimed = new Dictionary<string, string>(StringComparer.Ordinal);
             var pending = new List<(string Source, string Target, PreparedInput Input)>();
 
@@ -193,11 +193,12 @@ public sealed class EmbedCommand : ICliCommand
     {
         private readonly int total;
         private readonly TextWriter stdout;
+        private readonly string device;
         private readonly Stopwatch clock = Stopwatch.StartNew();
         private TimeSpan lastReport = TimeSpan.Zero;
         private int lastReportedDone = -1;
 
-        public Progress(int total, TextWriter stdout) { this.total = total; this.stdout = stdout; }
+        public Progress(int total, TextWriter stdout, string device) { this.total = total; this.stdout = stdout; this.device = device; }
 
         public int SucceededCount { get; private set; }
         public int FailedCount { get; private set; }
@@ -216,7 +217,7 @@ public sealed class EmbedCommand : ICliCommand
             lastReport = clock.Elapsed;
             lastReportedDone = Done;
             double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-            stdout.WriteLine($"[{Done}/{total}] {SucceededCount} embedded, {SkippedCount} skipped, {FailedCount} failed, {SucceededCount / seconds:F2} files/s");
+            stdout.WriteLine($"[{Done}/{total}] {SucceededCount} embedded, {SkippedCount} skipped, {FailedCount} failed, {SucceededCount / seconds:F2} files/s; {DeviceStatus.Describe(device)}");
         }
     }
 }

@@ -92,7 +92,8 @@ public sealed class MertCommand : ICliCommand
                 audioSeconds += features.AudioSeconds;
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{tag} {source} -> {target} ({features.Windows} windows, {features.AudioSeconds:0.0} s audio, " +
-                    $"{features.AudioSeconds / fileClock.Elapsed.TotalSeconds:0.0} audio-s/s; total {audioSeconds / clock.Elapsed.TotalSeconds:0.0} audio-s/s)"));
+                    $"{features.AudioSeconds / fileClock.Elapsed.TotalSeconds:0.0} audio-s/s; total {audioSeconds / clock.Elapsed.TotalSeconds:0.0} audio-s/s, " +
+                    $"{done / clock.Elapsed.TotalSeconds:0.00} files/s; {DeviceStatus.Describe(device)})"));
             }
             catch (Exception e) when (e is AudioDecodingException or AudioTooShortException or IOException or InvalidDataException
                                            or ArgumentException or NotSupportedException or UnauthorizedAccessException or OutOfMemoryException)
