@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
-namespace ClaMP3.ML.Tests.Build;
+namespace ClaMP3.ML.Tests.BuildChecks;
 
 /// <summary>The Scalar rule is kept by the compiler: a throw-away project under a temp folder, wired like this
 /// repository (its Directory.Build.props: BannedApiAnalyzers + BannedSymbols.txt, RS0030 as an error), with a planted
