@@ -29,7 +29,16 @@ step() { # step NAME LIMIT_SECONDS COMMAND...: runs COMMAND with a time limit, l
 bundle() {
   dotnet build src/ClaMP3.Cli -c Release -v quiet -nologo || exit 1
   dotnet build scripts/gpu/ClaMP3.ML.GpuTests.csproj -c Release -v quiet -nologo || exit 1
-  bash ../shared/tools/gpu/make_bundle.sh "$TESTS_BIN" || exit 1   # lands in .gpu/apps/gpu (tests + clamp3.dll)
+  local kit=../shared/tools/gpu
+  if [ -f .git ]; then
+    # A git worktree: .git is a file, so the kit's `.git/info/exclude` line cannot run (.gpu/ is in .gitignore instead).
+    local patched; patched=$(mktemp "${TMPDIR:-/tmp}/make_bundle-XXXXXX.sh")
+    sed -e "s#^KIT=.*#KIT=$(cd "$kit" && pwd)#" -e "/\.git\/info\/exclude/d" "$kit/make_bundle.sh" > "$patched"
+    bash "$patched" "$TESTS_BIN" || exit 1
+    rm -f "$patched"
+  else
+    bash "$kit/make_bundle.sh" "$TESTS_BIN" || exit 1   # lands in .gpu/apps/gpu (tests + clamp3.dll)
+  fi
 }
 
 checks() { # checks DEVICE RUNNER APP_DIR: the same steps on cuda (there) or cpu (dry run here)
@@ -44,9 +53,13 @@ checks() { # checks DEVICE RUNNER APP_DIR: the same steps on cuda (there) or cpu
   command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
   TAIL=40 step tests 300 $runner "$app/ClaMP3.ML.Tests.dll" --filter "$tests_filter" --output detailed --no-progress
   step bench-model 200 $runner "$app/clamp3.dll" bench model "${model_args[@]}"
-  step torch-model 150 python3 .gpu/kit/bench_torch.py model "${torch_model[@]}"
+  local torch_ok=1
+  if [ "$device" = cpu ] && ! python3 -c 'import torch' 2> /dev/null; then torch_ok=0; fi
+  if [ $torch_ok = 1 ]; then step torch-model 150 python3 .gpu/kit/bench_torch.py model "${torch_model[@]}"
+  else echo "== torch-model: skipped (dry run: python3 has no torch on this machine)"; fi
   step bench-mert 120 $runner "$app/clamp3.dll" bench mert "${mert_args[@]}"
-  step torch-mert 90 python3 .gpu/kit/bench_torch.py mert "${torch_mert[@]}"
+  if [ $torch_ok = 1 ]; then step torch-mert 90 python3 .gpu/kit/bench_torch.py mert "${torch_mert[@]}"
+  else echo "== torch-mert: skipped (dry run: python3 has no torch on this machine)"; fi
 }
 
 case "$MODE" in

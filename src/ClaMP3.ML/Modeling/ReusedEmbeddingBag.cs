@@ -15,11 +15,17 @@ namespace ClaMP3.ML.Modeling;
 /// only when the table's shape changes.</remarks>
 internal sealed class ReusedEmbeddingBag : IDisposable
 {
+    private readonly object gate = new(); // set-weight-then-forward must not interleave between threads
     private EmbeddingBag? bag;
     private long rows, columns;
 
     /// <summary>[N, H] sums of the table rows named by each row of <paramref name="ids"/> [N, K] (int64).</summary>
     public Tensor Sum(Tensor table, Tensor ids)
+    {
+        lock (gate) return SumLocked(table, ids);
+    }
+
+    private Tensor SumLocked(Tensor table, Tensor ids)
     {
         if (bag is null || rows != table.shape[0] || columns != table.shape[1])
         {
@@ -36,7 +42,10 @@ internal sealed class ReusedEmbeddingBag : IDisposable
 
     public void Dispose()
     {
-        bag?.Dispose();
-        bag = null;
+        lock (gate)
+        {
+            bag?.Dispose();
+            bag = null;
+        }
     }
 }
