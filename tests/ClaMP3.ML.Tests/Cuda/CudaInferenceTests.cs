@@ -21,7 +21,7 @@ public sealed class CudaInferenceTests
         {
             ConfigPath = Clamp3Fixture.Config, TokenizerPath = Clamp3Fixture.Tokenizer, BatchSize = 5, Device = "cuda",
         });
-        Assert.AreEqual(TorchSharp.DeviceType.CUDA, embedder.Device.type);
+        Assert.AreEqual(TorchSharp.DeviceType.CUDA, ((TorchClamp3Engine)embedder.Engine).Device.type);
         var cases = Clamp3Fixture.Cases;
         var outputs = embedder.Embed(cases.Select(c => Clamp3ParityTests.Prepare(embedder, c)).ToList(), kind);
         var comparison = new Clamp3Fixture.Comparison();
@@ -43,8 +43,8 @@ public sealed class CudaInferenceTests
     [DataRow("window_short")]
     public void MertWindowFeatureMatchesOnCuda(string window)
     {
-        using var model = MertPretrained.Load(Path.Combine(MertFixture.Dir, "config.json"), Path.Combine(MertFixture.Dir, "pytorch_model.bin"), "cuda");
-        using var extractor = new MertExtractor(model, "cuda");
+        var model = MertPretrained.Load(Path.Combine(MertFixture.Dir, "config.json"), Path.Combine(MertFixture.Dir, "pytorch_model.bin"), "cuda");
+        using var extractor = new MertExtractor(new TorchMertEngine(model, "cuda"));
         var (input, _) = MertFixture.Npy($"{window}.input.npy");
         var features = extractor.ExtractFromWindows(new[] { new ArraySegment<float>(input) });
         var (e, es) = MertFixture.Npy($"{window}.mert.npy");
