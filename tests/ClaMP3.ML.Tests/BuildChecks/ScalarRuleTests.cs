@@ -18,10 +18,11 @@ public sealed class ScalarRuleTests
         try
         {
             string root = TestPaths.RepoRoot;
-            File.WriteAllText(Path.Combine(dir, "Planted.csproj"), $"""
+            // The repository's own props, found the way MSBuild and NuGet find them (central versions included).
+            File.WriteAllText(Path.Combine(dir, "Directory.Build.props"), $"""<Project><Import Project="{root}/Directory.Build.props" /></Project>""");
+            File.WriteAllText(Path.Combine(dir, "Directory.Packages.props"), $"""<Project><Import Project="{root}/Directory.Packages.props" /></Project>""");
+            File.WriteAllText(Path.Combine(dir, "Planted.csproj"), """
                 <Project Sdk="Microsoft.NET.Sdk">
-                  <Import Project="{root}/Directory.Build.props" />
-                  <Import Project="{root}/Directory.Packages.props" />
                   <PropertyGroup><OutputType>Library</OutputType><TreatWarningsAsErrors>false</TreatWarningsAsErrors></PropertyGroup>
                   <ItemGroup><PackageReference Include="TorchSharp" /></ItemGroup>
                 </Project>
