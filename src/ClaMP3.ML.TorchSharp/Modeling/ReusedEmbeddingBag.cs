@@ -30,9 +30,13 @@ internal sealed class ReusedEmbeddingBag : IDisposable
         if (bag is null || rows != table.shape[0] || columns != table.shape[1])
         {
             bag?.Dispose();
+            // The constructor draws its throw-away weight from libtorch's global CPU generator; restoring the state
+            // keeps that draw invisible (dropout masks, replays and resumes see the same random stream as without it).
+            using var rngState = torch.random.get_rng_state();
             using (no_grad())
             using (var seed = empty(table.shape[0], table.shape[1]))
                 bag = nn.EmbeddingBag_from_pretrained(seed, freeze: true, mode: EmbeddingBagMode.Sum);
+            torch.random.set_rng_state(rngState);
             (rows, columns) = (table.shape[0], table.shape[1]);
         }
         // Parameter takes over a handle of its own (the caller's table stays usable) and keeps the autograd history.

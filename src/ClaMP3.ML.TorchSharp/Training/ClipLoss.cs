@@ -28,8 +28,8 @@ public static class ClipLoss
         var logitsMt = m.matmul(t.t());
         if (logitScale is not null)
         {
-            logitsTm = logitScale.Times(logitsTm);
-            logitsMt = logitScale.Times(logitsMt);
+            logitsTm = logitScale.mul(logitsTm);
+            logitsMt = logitScale.mul(logitsMt);
         }
         var labels = KeptScalarOps.Arange(t.shape[0], t.device);
         var loss = nn.functional.cross_entropy(logitsTm, labels).Plus(nn.functional.cross_entropy(logitsMt, labels)).DividedBy(2);

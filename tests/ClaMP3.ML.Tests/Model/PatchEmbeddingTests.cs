@@ -26,6 +26,22 @@ public sealed class PatchEmbeddingTests
     [CudaAvailable]
     public void WeightUpdatesAreSeenByTheNextCallOnCuda() => SeesWeightUpdates(CUDA);
 
+    /// <summary>Building the reused bag (first call) draws a throw-away weight inside TorchSharp; the global random
+    /// stream must not move, or dropout masks would differ between a gradient-cache pass and its replay, or a resume.</summary>
+    [TestMethod]
+    public void FirstCallLeavesTheGlobalRandomStreamAlone()
+    {
+        using var scope = NewDisposeScope();
+        using var encoder = NewEncoder(CPU, out var config);
+        var patches = randint(0, 128, new long[] { 1, 3, config.PatchSize }, dtype: ScalarType.Int64);
+        manual_seed(5);
+        var expected = rand(8).data<float>().ToArray();
+        manual_seed(5);
+        using (no_grad()) encoder.EmbedPatches(patches); // first call: builds the bag
+        var actual = rand(8).data<float>().ToArray();
+        CollectionAssert.AreEqual(expected, actual);
+    }
+
     [TestMethod]
     public void OutOfRangeIdsAreRejected()
     {
