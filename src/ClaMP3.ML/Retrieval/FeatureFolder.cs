@@ -33,6 +33,6 @@ public static class FeatureFolder
         var array = NpyFile.Read(file);
         if (array.Shape.Count(d => d != 1) > 1)
             throw new InvalidDataException($"{file}: shape ({string.Join(", ", array.Shape)}) is not a global feature vector; embed with --global.");
-        return array.ToFloat32();
+        return array.ToFiniteFloat32(file);
     }
 }

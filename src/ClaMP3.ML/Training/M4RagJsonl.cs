@@ -85,7 +85,7 @@ public static class M4RagJsonl
                     }
                     else if (modality == ClaMP3.ML.Modeling.Modality.Audio && rel.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
                     {
-                        var values = NpyFile.Read(full).ToFloat32();
+                        var values = NpyFile.Read(full).ToFiniteFloat32(full);
                         if (values.Length == 0 || values.Length % audioDim != 0) { onSkip?.Invoke($"{item.Id}: {full} has {values.Length} values, not a positive multiple of {audioDim}"); continue; }
                         audio.Add(new FeatureMatrix(values, values.Length / audioDim, audioDim));
                     }
