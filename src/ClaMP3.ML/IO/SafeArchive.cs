@@ -20,15 +20,22 @@ public static class SafeArchive
     /// </summary>
     public static string ContainedPath(string folder, string? name, string source)
     {
-        if (string.IsNullOrEmpty(name) || name is "." or ".." || name.IndexOfAny(new[] { '/', '\\', '\0', ':' }) >= 0
-            || Path.IsPathRooted(name) || name != Path.GetFileName(name))
-            throw new InvalidDataException($"{source}: member name '{name}' is not a plain file name (folder parts, '..' or absolute paths are refused).");
+        RequirePlainName(name, source);
         string root = Path.GetFullPath(folder);
         string full = Path.GetFullPath(Path.Combine(root, name));
         string prefix = root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar;
         if (!full.StartsWith(prefix, StringComparison.Ordinal))
             throw new InvalidDataException($"{source}: member name '{name}' resolves outside {root}.");
         return full;
+    }
+
+    /// <summary>Refuses a name (read from a file) that is not a plain file name: empty, <c>.</c>, <c>..</c>, rooted, or
+    /// holding a folder separator, a drive colon or NUL.</summary>
+    public static void RequirePlainName(string? name, string source)
+    {
+        if (string.IsNullOrEmpty(name) || name is "." or ".." || name.IndexOfAny(new[] { '/', '\\', '\0', ':' }) >= 0
+            || Path.IsPathRooted(name) || name != Path.GetFileName(name))
+            throw new InvalidDataException($"{source}: member name '{name}' is not a plain file name (folder parts, '..' or absolute paths are refused).");
     }
 
     /// <summary>Refuses an entry whose declared size is not backed by the archive: larger than the file, or

@@ -345,7 +345,7 @@ public static class Clamp3ModelFile
         {
             var m = node as JsonObject ?? throw new InvalidDataException($"{path}: a file record member is not a JSON object.");
             string name = Need(m, "name", path).GetValue<string>();
-            SafeArchive.ContainedPath(Path.GetTempPath(), name, path); // a plain file name, whatever folder it goes to
+            SafeArchive.RequirePlainName(name, path);
             long size = Need(m, "size", path).GetValue<long>();
             string sha = Need(m, "sha256", path).GetValue<string>();
             if (size < 0 || !SafeArchive.IsSha256(sha))
