@@ -192,19 +192,9 @@ public static class NpyFile
         long count = shape.Aggregate(1L, (a, b) => a * b);
         if (count * ItemSize(dtype) != data.Length)
             throw new ArgumentException($"shape ({string.Join(", ", shape)}) does not match {data.Length} bytes of {dtype}.");
-        string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(dir);
-        string tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))
-                Write(stream, dtype, shape, data);
-            File.Move(tmp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
+        using var writer = AtomicFile.Create(path);
+        Write(writer.Stream, dtype, shape, data);
+        writer.Commit();
     }
 
     public static void Write(Stream stream, string dtype, long[] shape, ReadOnlySpan<byte> data)

@@ -28,6 +28,7 @@ public static class FeatureFolder
         return result;
     }
 
+    /// <exception cref="InvalidDataException">Not a vector, or a NaN/infinite value (it would rank as garbage).</exception>
     public static float[] ReadVector(string file)
     {
         var array = NpyFile.Read(file);

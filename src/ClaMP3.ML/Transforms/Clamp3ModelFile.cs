@@ -1,3 +1,4 @@
+using ClaMP3.ML.IO;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -48,12 +49,9 @@ public static class Clamp3ModelFile
     {
         options ??= new Clamp3SaveOptions();
         var transformers = Flatten(model).ToList();
-        string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string tmp = full + $".{Guid.NewGuid():N}.tmp";
-        try
+        using (var file = AtomicFile.Create(path))
         {
-            using (var zip = ZipFile.Open(tmp, ZipArchiveMode.Create))
+            using (var zip = new ZipArchive(file.Stream, ZipArchiveMode.Create, leaveOpen: true))
             {
                 var manifest = new JsonObject { ["format"] = Format };
                 var files = new Dictionary<string, JsonObject>(); // full path → file record, shared by transforms
@@ -120,15 +118,29 @@ public static class Clamp3ModelFile
                 using var writer = new StreamWriter(manifestEntry.Open());
                 writer.Write(manifest.ToJsonString(Json));
             }
-            File.Move(tmp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
+            file.Commit();
         }
     }
 
+    /// <exception cref="InvalidDataException">The file is not a readable pipeline; the message names it and the reason.</exception>
     public static ITransformer Load(MLContext context, string path, out DataViewSchema inputSchema, Clamp3LoadOptions? options = null)
+    {
+        try
+        {
+            return LoadPipeline(context, path, out inputSchema, options);
+        }
+        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidCastException or KeyNotFoundException
+                                       or InvalidOperationException or FormatException)
+        {
+            // The manifest is not trusted: broken JSON, a missing field or a field of the wrong kind is a bad file, not a crash.
+            string reason = e is NullReferenceException or InvalidCastException or KeyNotFoundException
+                ? $"a required field is missing or has the wrong type ({e.GetType().Name})"
+                : e.Message;
+            throw new InvalidDataException(reason.Contains(path, StringComparison.Ordinal) ? reason : $"{path}: malformed clamp3-pipeline.json: {reason}", e);
+        }
+    }
+
+    private static ITransformer LoadPipeline(MLContext context, string path, out DataViewSchema inputSchema, Clamp3LoadOptions? options)
     {
         options ??= new Clamp3LoadOptions();
         if (!File.Exists(path)) throw new FileNotFoundException($"Model file not found: {path}", path);
@@ -136,17 +148,10 @@ public static class Clamp3ModelFile
         var archive = new Archive(zip, path, new FileInfo(path).Length);
         var manifestEntry = zip.GetEntry("clamp3-pipeline.json")
             ?? throw new InvalidDataException($"{path}: not a ClaMP3.ML pipeline (no clamp3-pipeline.json). A plain ML.NET model loads with mlContext.Model.Load.");
-        try
-        {
-            var manifest = JsonNode.Parse(SafeArchive.ReadAll(manifestEntry, archive.Length, MaxManifestBytes, path)) as JsonObject
-                ?? throw new InvalidDataException($"{path}: clamp3-pipeline.json is not a JSON object.");
-            return LoadManifest(context, manifest, archive, options, out inputSchema);
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
-        {
-            // A cast of a JSON value to the wrong kind, or broken JSON: the file is malformed, not our state.
-            throw new InvalidDataException($"{path}: malformed pipeline file: {e.Message}", e);
-        }
+        // Broken JSON or a value of the wrong kind surfaces as JsonException / InvalidOperationException, which Load reports.
+        var manifest = JsonNode.Parse(SafeArchive.ReadAll(manifestEntry, archive.Length, MaxManifestBytes, path)) as JsonObject
+            ?? throw new InvalidDataException($"{path}: clamp3-pipeline.json is not a JSON object.");
+        return LoadManifest(context, manifest, archive, options, out inputSchema);
     }
 
     private static ITransformer LoadManifest(MLContext context, JsonObject manifest, Archive archive, Clamp3LoadOptions options, out DataViewSchema inputSchema)
@@ -264,7 +269,7 @@ public static class Clamp3ModelFile
         // A config.json found beside the checkpoint is part of the model (it may not be the official size): record it,
         // or a reloaded pipeline whose checkpoint was unpacked elsewhere would infer a different configuration.
         if (string.IsNullOrEmpty(options.ConfigPath) && !string.IsNullOrEmpty(options.CheckpointPath)
-            && Inference.Clamp3ModelLoader.FindSiblingConfig(options.CheckpointPath) is { } sibling)
+            && Loading.Clamp3ConfigResolver.FindSiblingConfig(options.CheckpointPath) is { } sibling)
             json["ConfigPath"] = sibling;
         return PathsToRecords(json, FeaturizerPaths, zip, files, include);
     }
