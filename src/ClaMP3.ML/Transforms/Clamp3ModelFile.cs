@@ -392,7 +392,7 @@ public static class Clamp3ModelFile
     {
         string hash = Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
             string.Join("|", members.Select(m => m.Sha256))))).ToLowerInvariant()[..16];
-        string root = load.ExtractDirectory is { } chosen ? Directory.CreateDirectory(chosen).FullName : SafeArchive.CreatePrivateDirectory(DefaultExtractDirectory);
+        string root = load.ExtractDirectory is { } chosen ? Directory.CreateDirectory(chosen).FullName : DefaultCacheRoot();
         string folder = Path.Combine(root, hash);
         Directory.CreateDirectory(folder);
         foreach (var member in members)
@@ -404,6 +404,20 @@ public static class Clamp3ModelFile
             SafeArchive.ExtractVerified(entry, target, member.Size, member.Sha256, archive.Length, archive.Path);
         }
         return isDirectory ? folder : Path.Combine(folder, members[0].Name);
+    }
+
+    /// <summary>The default cache, created private; a per-user folder in the temp folder when the home folder is not writable.</summary>
+    private static string DefaultCacheRoot()
+    {
+        try
+        {
+            return SafeArchive.CreatePrivateDirectory(DefaultExtractDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Made private on creation; one that exists and cannot be made private (another user's) is an error.
+            return SafeArchive.CreatePrivateDirectory(Path.Combine(Path.GetTempPath(), $"clamp3-models-{Environment.UserName}"));
+        }
     }
 
     /// <summary>The default <see cref="Clamp3LoadOptions.ExtractDirectory"/>: <c>clamp3/models</c> in the user's cache folder
