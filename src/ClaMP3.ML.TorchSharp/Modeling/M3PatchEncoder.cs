@@ -45,14 +45,18 @@ public sealed class M3PatchEncoder : nn.Module
             if (min < 0 || max >= Clamp3Config.PatchVocabSize)
                 throw new ArgumentOutOfRangeException(nameof(patches), $"Patch ids must be in 0..{Clamp3Config.PatchVocabSize - 1}, found {(min < 0 ? min : max)}.");
         }
-        var columns = ids.Plus(arange(PatchSize, dtype: ScalarType.Int64, device: ids.device).Times((long)Clamp3Config.PatchVocabSize));
+        using Scalar patchSize = PatchSize; // explicit and held for the call (see KeptScalarOps)
+        var columns = ids.Plus(arange(patchSize, dtype: ScalarType.Int64, device: ids.device).Times((long)Clamp3Config.PatchVocabSize));
         // Row p·128+id of the transposed weight is the column the one-hot selects. Gathering rows of the strided view
         // weight.t() reads values 32 KB apart, so the table is made contiguous first (a copy of the weight;
         // differentiable, so training still reaches it).
         var table = patch_embedding.weight!.t().contiguous();
         long rows = batch * length, hidden = table.shape[1];
         Tensor sum;
-        if (!is_grad_enabled() || !patch_embedding.weight!.requires_grad)
+        // Not in train mode: TorchSharp's EmbeddingBag constructor draws a throw-away random weight from libtorch's global
+        // generator, which would shift the dropout masks of a training forward without graph (the gradient cache's first
+        // pass) against its replay with graph.
+        if (!training && (!is_grad_enabled() || !patch_embedding.weight!.requires_grad))
         {
             // Inference: one fused gather-and-sum per patch (embedding_bag, mode sum), nothing [rows, patch_size, H] is made.
             using var bag = nn.EmbeddingBag_from_pretrained(table, freeze: true, mode: EmbeddingBagMode.Sum);

@@ -28,10 +28,11 @@ public static class ClipLoss
         var logitsMt = m.matmul(t.t());
         if (logitScale is not null)
         {
-            logitsTm = logitScale * logitsTm;
-            logitsMt = logitScale * logitsMt;
+            logitsTm = logitScale.mul(logitsTm);
+            logitsMt = logitScale.mul(logitsMt);
         }
-        var labels = arange(t.shape[0], dtype: ScalarType.Int64, device: t.device);
+        using Scalar count = t.shape[0]; // explicit and held: an implicit Scalar can be finalised mid-call (KeptScalarOps)
+        var labels = arange(count, dtype: ScalarType.Int64, device: t.device);
         var loss = nn.functional.cross_entropy(logitsTm, labels).Plus(nn.functional.cross_entropy(logitsMt, labels)).DividedBy(2);
         return (loss.MoveToOuterDisposeScope(), logitsTm.MoveToOuterDisposeScope(), logitsMt.MoveToOuterDisposeScope());
     }

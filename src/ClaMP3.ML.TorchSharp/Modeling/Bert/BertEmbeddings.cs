@@ -34,7 +34,8 @@ public sealed class BertEmbeddings : nn.Module
     {
         using var scope = NewDisposeScope();
         long length = inputsEmbeds.shape[1];
-        var positions = arange(length, dtype: ScalarType.Int64, device: inputsEmbeds.device);
+        using Scalar stop = length; // explicit and held for the call (see KeptScalarOps)
+        var positions = arange(stop, dtype: ScalarType.Int64, device: inputsEmbeds.device);
         var x = inputsEmbeds.Plus(token_type_embeddings.weight![0]);
         x = x.Plus(position_embeddings.forward(positions));
         return Dropout(LayerNorm.forward(x)).MoveToOuterDisposeScope();
