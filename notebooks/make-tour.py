@@ -32,7 +32,8 @@ string checkpoint = System.IO.Path.Combine(tiny, "clamp3_tiny.pth");            
 string tokenizer = System.IO.Path.Combine(shared, "fixtures", "tokenizer", "spm.model");    // or sentencepiece.bpe.model
 string config = System.IO.Path.Combine(tiny, "config.json");                                // or null for the official checkpoint
 string mertDir = System.IO.Path.Combine(shared, "fixtures", "mert-tiny");                   // or the m-a-p/MERT-v1-95M folder
-var clamp3 = Clamp3Embedder.Load(new Clamp3EmbedderOptions(checkpoint) { TokenizerPath = tokenizer, ConfigPath = config });
+string device = "cpu"; // "cuda" with a CUDA libtorch package instead of the CPU one (README, "GPU")
+var clamp3 = Clamp3Embedder.Load(new Clamp3EmbedderOptions(checkpoint) { TokenizerPath = tokenizer, ConfigPath = config, Device = device });
 $"{clamp3.GlobalDimension}-d shared space\""""),
 md("""## The corpus: 25 ABC tunes and their descriptions
 Plain ABC becomes interleaved ABC (our plain-ABC addition accepts the 19 tunes the official converter rejects)."""),
@@ -121,7 +122,7 @@ tunes.Select((t, i) => {
 md("""## Audio: MERT features → the audio encoder
 The 7 WAV renders of the corpus through MERT (here the `mert-tiny` fixture; MERT-v1-95M for real use), then into
 the same space; the table ranks the descriptions for each recording."""),
-code("""var mert = MertExtractor.Load(mertDir);
+code("""var mert = MertExtractor.Load(mertDir, device);
 var audioFiles = System.IO.Directory.GetFiles(System.IO.Path.Combine(real, "audio"), "*.wav").OrderBy(f => f, StringComparer.Ordinal).ToList();
 var audio = audioFiles.Select(f => clamp3.EmbedAudioFeatures(mert.ExtractFromFile(f))).ToList();
 audioFiles.Select((f, a) => {

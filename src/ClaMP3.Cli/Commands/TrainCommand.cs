@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ClaMP3.ML.Inference;
 using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Training;
 
@@ -110,7 +111,7 @@ public sealed class TrainCommand : ICliCommand
             }
             Console.WriteLine($"{train.Count} training pairs ({badLines} unreadable lines and {skippedItems} items without usable music or text skipped)" +
                               (eval is null ? "" : $", {eval.Count} evaluation pairs ({badEvalLines + skippedEvalItems} skipped)") + $"; device {options.Device}");
-            var progress = new ConsoleProgress();
+            var progress = new ConsoleProgress(options.Device);
             var result = Clamp3TrainingLoop.Train(train, options, eval, progress, Log, cts.Token);
             int skipped = badLines + skippedItems + badEvalLines + skippedEvalItems + result.SkippedPairs;
             Console.WriteLine($"{(result.Cancelled ? "Stopped" : "Done")}: {result.EpochsDone} epochs, best epoch {result.BestEpoch} (eval loss {result.MinEvalLoss:F4}), {skipped} rows skipped");
@@ -160,8 +161,8 @@ public sealed class TrainCommand : ICliCommand
     }
 
     /// <summary>Synchronous (System.Progress posts to the thread pool and would reorder lines).</summary>
-    private sealed class ConsoleProgress : IProgress<TrainingProgress>
+    private sealed class ConsoleProgress(string device) : IProgress<TrainingProgress>
     {
-        public void Report(TrainingProgress value) => Console.WriteLine(value);
+        public void Report(TrainingProgress value) => Console.WriteLine($"{value}; {DeviceStatus.Describe(device)}");
     }
 }
