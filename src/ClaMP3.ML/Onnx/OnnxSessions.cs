@@ -2,7 +2,7 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace ClaMP3.ML.Onnx;
 
-/// <summary>How ONNX Runtime sessions are made: all graph optimisations, <paramref name="threads"/> intra-op threads
+/// <summary>How ONNX Runtime sessions are made: all graph optimisations, <c>threads</c> intra-op threads
 /// (0 = ORT's default, one per core), sequential execution, and no spinning: after a call the pool threads sleep
 /// instead of busy-waiting (they would steal the CPU from libtorch or from other processes).</summary>
 public static class OnnxSessions
