@@ -3,6 +3,7 @@
 //   dotnet run --project samples/QuickStart -c Release [-- --minutes 2 --epochs 200]
 using System.Diagnostics;
 using System.Text.Json;
+using ClaMP3.ML;
 using ClaMP3.ML.Inference;
 using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Preprocessing.Abc;

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using ClaMP3.ML;
+using ClaMP3.ML.Inference;
 using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Training;
 
@@ -55,7 +57,7 @@ public sealed class TrainCommand : ICliCommand
                 Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batch), SubBatchSize = parse.GetValue(subBatch),
                 LearningRate = parse.GetValue(lr), WarmupSteps = parse.GetValue(warmup), FreezeText = parse.GetValue(freezeText),
                 TextDropout = !parse.GetValue(noTextDropout), EvalSplit = parse.GetValue(evalSplit), SaveEvery = parse.GetValue(saveEvery),
-                Device = parse.GetValue(device)!, BFloat16 = parse.GetValue(bf16), Seed = parse.GetValue(seed),
+                Device = parse.GetValue(device)!, Precision = parse.GetValue(bf16) ? Clamp3Precision.BFloat16 : Clamp3Precision.Float32, Seed = parse.GetValue(seed),
             };
             return Run(parse.GetValue(jsonl)!, parse.GetValue(dataDir)!, parse.GetValue(evalJsonl), options);
         });

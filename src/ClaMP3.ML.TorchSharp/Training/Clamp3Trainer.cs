@@ -58,7 +58,7 @@ public static class Clamp3Trainer
         if (train.Count == 0) throw new InvalidDataException($"No usable training pairs ({skipped} skipped).");
 
         var device = Clamp3ModelLoader.ParseDevice(options.Device);
-        var floatType = options.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        var floatType = options.Precision == Clamp3Precision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
         var tokenizer = XlmRobertaTokenizer.Load(options.TokenizerPath);
         Directory.CreateDirectory(options.OutputDirectory);
 
@@ -83,7 +83,7 @@ public static class Clamp3Trainer
 
         using var _model = model;
         model.to(device);
-        if (options.BFloat16) model.to(ScalarType.BFloat16);
+        if (options.Precision == Clamp3Precision.BFloat16) model.to(ScalarType.BFloat16);
         var trainable = Clamp3Freezing.SetTrainable(model, modality, options.FreezeText).ToList();
         var objective = new ContrastiveObjective(model, options.Loss);
         Parameter? logScale = null;

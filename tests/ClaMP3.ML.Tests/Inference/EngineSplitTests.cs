@@ -83,3 +83,31 @@ public class EngineSplitTests
         StringAssert.Contains(e.Message, "JSON object");
     }
 }
+
+/// <summary>One vocabulary: the model source record is the cache key, batch size and precision included.</summary>
+[TestClass]
+public class ModelSourceTests
+{
+    [TestMethod]
+    public void TheModelCacheKeysOnTheWholeSourceAndTheBatchSize()
+    {
+        var options = new Clamp3EmbedderOptions(Clamp3Fixture.Checkpoint) { ConfigPath = Clamp3Fixture.Config, BatchSize = 5 };
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, Clamp3Fixture.Checkpoint);
+        var a = Transforms.Clamp3ModelCache.GetEmbedder(options);
+        Assert.AreSame(a, Transforms.Clamp3ModelCache.GetEmbedder(options with { CheckpointPath = relative, Device = " CPU" }));
+        Assert.AreNotSame(a, Transforms.Clamp3ModelCache.GetEmbedder(options with { BatchSize = 6 }));
+        Assert.AreNotSame(a, Transforms.Clamp3ModelCache.GetEmbedder(options with { Precision = Clamp3Precision.BFloat16 }));
+        Assert.AreEqual(Clamp3Precision.BFloat16, Transforms.Clamp3ModelCache.GetEmbedder(options with { Precision = Clamp3Precision.BFloat16 }).Precision);
+    }
+
+    [TestMethod]
+    public void FeaturizerAndTrainerOptionsNameTheSameSource()
+    {
+        var featurizer = new Transforms.Clamp3FeaturizerOptions { CheckpointPath = "a.pth", ConfigPath = "c.json", TokenizerPath = "t.model", Device = "cpu" };
+        var trainer = new Clamp3TrainerOptions { CheckpointPath = "a.pth", ConfigPath = "c.json", TokenizerPath = "t.model" };
+        Assert.AreEqual(featurizer.ModelSource, trainer.ModelSource);
+        Assert.AreEqual(new Clamp3ModelSource("a.pth") { ConfigPath = "c.json", TokenizerPath = "t.model" }, trainer.ModelSource);
+        trainer.ResumeFrom = "b.pth"; // resuming reads the model from the resume checkpoint
+        Assert.AreEqual(new Clamp3ModelSource("b.pth") { ConfigPath = "c.json", TokenizerPath = "t.model" }, trainer.ModelSource);
+    }
+}

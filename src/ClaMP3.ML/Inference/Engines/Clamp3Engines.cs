@@ -32,7 +32,9 @@ public static class Clamp3Engines
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.OnnxDirectory is not null)
-            // LEAD: wire the ONNX engine here when src/ClaMP3.ML/Onnx lands, e.g. `return new Onnx.OnnxClamp3Engine(options.OnnxDirectory, options, threads);`
+            // LEAD: when src/ClaMP3.ML/Onnx (w-onnx) is merged, replace the next line with
+            // return new Onnx.OnnxClamp3Engine(options.OnnxDirectory, options.Threads, Onnx.OnnxSessions.IsCuda(options.Device),
+            //     string.IsNullOrEmpty(options.CheckpointPath) ? null : options.CheckpointPath);
             throw new NotSupportedException($"The ONNX engine is not built into this version yet ({options.OnnxDirectory}).");
         return Torch.CreateClamp3(options);
     }
