@@ -10,7 +10,7 @@ namespace ClaMP3.ML.Modeling.Mert;
 /// matrix product (measured by <c>clamp3 bench mert</c>). With the input channels-last (B, T, C), the k taps of output
 /// frame t are the k·C consecutive floats that start at t·s·C, so the patches are one strided view of the input
 /// and the convolution is a GEMM against the weight reordered to [C_out, k·C_in].</remarks>
-public sealed class MertConv : nn.Module<Tensor, Tensor>
+internal sealed class MertConv : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // HF state-dict names
     public readonly Parameter weight;
