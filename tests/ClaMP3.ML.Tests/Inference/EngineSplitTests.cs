@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using ClaMP3.ML.Inference;
 using ClaMP3.ML.Inference.Engines;
 using ClaMP3.ML.Loading;
@@ -94,6 +95,16 @@ public class EngineSplitTests
         StringAssert.Contains(e.Message, ".num_attention_heads");
         e = Assert.ThrowsExactly<Clamp3ConfigException>(() => Clamp3Config.FromJson("[1, 2]"));
         StringAssert.Contains(e.Message, "JSON object");
+
+        // MERT's HF config.json: mapped by attribute, defaults for absent or null fields, wrong types named.
+        static JsonObject Mert(string extra) => (JsonObject)JsonNode.Parse("{\"conv_dim\": [4, 4], \"conv_kernel\": [3, 2], \"conv_stride\": [2, 2], \"num_conv_pos_embeddings\": 8, \"hidden_size\": 16, \"num_attention_heads\": 2" + extra + "}")!;
+        var mert = Modeling.Mert.MertConfig.FromJson(Mert(", \"conv_bias\": null"));
+        Assert.AreEqual(16, mert.HiddenSize);
+        Assert.AreEqual(3072, mert.IntermediateSize);
+        Assert.IsFalse(mert.ConvBias);
+        var m = Assert.ThrowsExactly<InvalidDataException>(() => Modeling.Mert.MertConfig.FromJson(Mert(", \"num_hidden_layers\": \"two\""), "mert/config.json"));
+        StringAssert.Contains(m.Message, "num_hidden_layers");
+        StringAssert.Contains(m.Message, "mert/config.json");
     }
 }
 
