@@ -85,9 +85,7 @@ public static class M4RagJsonl
                     }
                     else if (modality == Modality.Audio && rel.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
                     {
-                        var values = NpyFile.Read(full).ToFloat32();
-                        if (values.Length == 0 || values.Length % audioDim != 0) { onSkip?.Invoke($"{item.Id}: {full} has {values.Length} values, not a positive multiple of {audioDim}"); continue; }
-                        audio.Add(new FeatureMatrix(values, values.Length / audioDim, audioDim));
+                        audio.Add(MertFeatureFile.Read(full, audioDim, onSkip));
                     }
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or FormatException or NotSupportedException)

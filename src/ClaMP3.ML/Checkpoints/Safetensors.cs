@@ -1,3 +1,4 @@
+using ClaMP3.ML.IO;
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;

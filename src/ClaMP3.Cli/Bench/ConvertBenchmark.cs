@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using ClaMP3.ML.Preprocessing;
 
-namespace ClaMP3.Cli.Commands;
+namespace ClaMP3.Cli.Bench;
 
 /// <summary><c>clamp3 bench convert</c>: files/s and MB/s of every discovered <see cref="IFileConverter"/> over a corpus
 /// (default <c>../shared/data/real</c>), one thread, in memory (read + convert, no writing), after at least a second
@@ -45,7 +45,7 @@ public sealed class ConvertBenchmark : IBenchmarkCommand
         if (!Directory.Exists(corpus))
         {
             output.WriteLine($"error: corpus folder not found: {corpus}");
-            return ConvertCommand.ExitUsage;
+            return CliErrors.Usage;
         }
         var converters = FileConverterRegistry.Discover();
         using var scratch = new ScratchDir();
@@ -77,7 +77,7 @@ public sealed class ConvertBenchmark : IBenchmarkCommand
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{converter.Name,-18} {inputs.Count,6} {ours.Ok,5} {ours.Bytes / 1e6,8:F3} {inputs.Count * repeat / ours.Seconds,10:F1} {ours.Bytes * repeat / ours.Seconds / 1e6,8:F2}   {official,-29} {ratio}"));
         }
-        return ConvertCommand.ExitOk;
+        return CliErrors.Ok;
     }
 
     private static ConverterOptions Options(IFileConverter converter) => new(M3Compatible: converter.Name == "midi2mtf");

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using ClaMP3.ML.Tokenization;
 
-namespace ClaMP3.Cli.Commands;
+namespace ClaMP3.Cli.Bench;
 
 /// <summary><c>clamp3 bench tokenize</c>: throughput of the M3 patchilizer (ABC/MTF files) and of the XLM-R tokenizer (text files).</summary>
 public sealed class TokenizeBenchmark : IBenchmarkCommand

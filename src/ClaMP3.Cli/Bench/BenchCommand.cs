@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace ClaMP3.Cli.Commands;
+namespace ClaMP3.Cli.Bench;
 
 /// <summary>One benchmark, run as <c>clamp3 bench NAME</c>. Implementations are discovered by reflection, like commands.</summary>
 public interface IBenchmarkCommand

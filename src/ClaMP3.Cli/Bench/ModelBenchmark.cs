@@ -5,7 +5,7 @@ using ClaMP3.ML.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ClaMP3.Cli.Commands;
+namespace ClaMP3.Cli.Bench;
 
 /// <summary>
 /// <c>clamp3 bench model</c>: the three CLaMP 3 encoders at the official sizes with random weights (XLM-R base,

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using ClaMP3.ML.Preprocessing.Abc;
 
-namespace ClaMP3.Cli.Commands;
+namespace ClaMP3.Cli.Bench;
 
 /// <summary><c>clamp3 bench abc2interleaved</c>: throughput of <see cref="AbcInterleaver"/> on a folder of standard
 /// ABC files (read once; conversion timed in memory, rejections included).</summary>

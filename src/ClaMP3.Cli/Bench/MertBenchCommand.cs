@@ -6,7 +6,7 @@ using ClaMP3.ML.Modeling.Mert;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ClaMP3.Cli.Commands;
+namespace ClaMP3.Cli.Bench;
 
 /// <summary><c>clamp3 bench mert</c>: MERT-v1-95M-sized network with random weights on synthetic audio; real-time
 /// factor, achieved GFLOP/s next to the machine's fp32 matmul rate, and the feature-encoder convolutions timed alone

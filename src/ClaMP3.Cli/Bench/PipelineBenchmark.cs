@@ -7,7 +7,7 @@ using ClaMP3.ML.Transforms;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace ClaMP3.Cli.Commands;
+namespace ClaMP3.Cli.Bench;
 
 /// <summary><c>clamp3 bench pipeline</c>: batched IDataView featurization against a row-by-row PredictionEngine loop
 /// (what ML.NET's own TorchSharp/ONNX transformers do), same model, same rows, same process.</summary>

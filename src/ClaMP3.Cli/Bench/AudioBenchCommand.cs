@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using ClaMP3.ML.Preprocessing.Audio;
 
-namespace ClaMP3.Cli.Commands;
+namespace ClaMP3.Cli.Bench;
 
 /// <summary><c>clamp3 bench audio</c>: decoding and MERT preprocessing throughput (audio seconds per wall second) on a
 /// synthetic 44.1 kHz stereo file, with the SIMD resampler next to the same filter in scalar loops.</summary>
