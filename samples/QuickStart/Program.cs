@@ -1,6 +1,6 @@
 // QuickStart: fine-tune a small CLaMP 3 on the real corpus in ../shared/data/real (ABC tunes → interleaved ABC, MIDI → MTF,
 // with their text descriptions), then search music by text and compare the retrieval MRR before and after training.
-//   dotnet run --project samples/QuickStart -c Release [-- --minutes 2 --epochs 200]
+//   dotnet run --project samples/QuickStart -c Release [-- --minutes 2 --epochs 200 --device cpu|cuda]
 using System.Diagnostics;
 using System.Text.Json;
 using ClaMP3.ML;
@@ -14,13 +14,15 @@ using ClaMP3.ML.Training;
 
 double minutes = 2;
 int epochs = 200; // about 30 s on an idle 2-core machine; the --minutes cap stops it earlier on a busy one
+string device = "cpu"; // "cuda" needs a CUDA libtorch package instead of libtorch-cpu-linux-x64 (README, "GPU")
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
     switch (args[i])
     {
         case "--minutes": minutes = double.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture); break;
         case "--epochs": epochs = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture); break;
-        default: Console.Error.WriteLine($"unknown option {args[i]} (use --minutes N, --epochs N)"); return 2;
+        case "--device": device = args[i + 1]; break;
+        default: Console.Error.WriteLine($"unknown option {args[i]} (use --minutes N, --epochs N, --device cpu|cuda)"); return 2;
     }
 }
 
@@ -62,7 +64,7 @@ Console.WriteLine($"Corpus: {pairs.Count} pieces with text and music ({rejected}
 var queries = pairs.Select(p => p.Text).ToList();
 RetrievalMetrics Evaluate(string weights, string? configPath, bool show)
 {
-    using var embedder = Clamp3Embedder.Load(new Clamp3EmbedderOptions(weights) { ConfigPath = configPath, TokenizerPath = tokenizer });
+    using var embedder = Clamp3Embedder.Load(new Clamp3EmbedderOptions(weights) { ConfigPath = configPath, TokenizerPath = tokenizer, Device = device });
     var text = embedder.EmbedTexts(queries);
     var music = embedder.EmbedScores(pairs.Select(p => p.Scores![0]).ToList());
     var metrics = RetrievalEvaluator.Evaluate(
@@ -97,12 +99,12 @@ var options = new Clamp3TrainerOptions
     OutputDirectory = output, Epochs = epochs, BatchSize = 8, LearningRate = 1e-3, EvalSplit = 0, SaveEvery = 0,
     Loss = new ContrastiveLossOptions { NormalizeFeatures = true, LearnableTemperature = true },
     RandomTruncation = false, TextDropout = false,
-    MaxDuration = TimeSpan.FromMinutes(minutes), Seed = 1,
+    MaxDuration = TimeSpan.FromMinutes(minutes), Seed = 1, Device = device,
 };
-Console.WriteLine($"\nTraining for up to {epochs} epochs or {minutes} min on the CPU (batch {options.BatchSize}, lr {options.LearningRate})…");
+Console.WriteLine($"\nTraining for up to {epochs} epochs or {minutes} min on {device} (batch {options.BatchSize}, lr {options.LearningRate})…");
 var clock = Stopwatch.StartNew();
 var progress = new EpochPrinter();
-var result = Clamp3Trainer.Train(pairs, options, progress: progress);
+var result = Clamp3TrainingLoop.Train(pairs, options, progress: progress);
 Console.WriteLine($"  {result.EpochsDone} epochs in {clock.Elapsed.TotalSeconds:F0} s, {progress.LastSamplesPerSecond:F1} samples/s; training loss {result.TrainLosses.FirstOrDefault():F3} → {result.TrainLosses.LastOrDefault():F3}");
 
 Console.WriteLine("\nText → music search after training:");
