@@ -57,7 +57,7 @@ internal sealed class TrainingRun : IDisposable
     public ContrastiveBatchBuilder Builder { get; }
     public double LearningRate => optimizer.LearningRate;
     /// <summary>The type of the batches' float inputs (masks, MERT rows): what the computing model runs in.</summary>
-    public ScalarType InputType => options.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
+    public ScalarType InputType => options.Precision == Clamp3Precision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
     public Device Device => device;
     public long GlobalStep { get; private set; }
     /// <summary>Epochs completed before this run (from the resume checkpoint).</summary>

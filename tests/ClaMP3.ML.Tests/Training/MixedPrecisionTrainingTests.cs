@@ -42,7 +42,7 @@ public sealed class MixedPrecisionTrainingTests
         CheckpointPath = TrainStepFixture.Checkpoint, ConfigPath = TrainStepFixture.Config, TokenizerPath = TestPaths.Fixture("tokenizer", "spm.model"),
         MusicModality = Modality.Symbolic, OutputDirectory = output, Epochs = epochs, BatchSize = 8, LearningRate = 1e-3, EvalSplit = 0, SaveEvery = 0,
         Loss = new ContrastiveLossOptions { NormalizeFeatures = true, LearnableTemperature = true },
-        RandomTruncation = false, TextDropout = false, Seed = 1, BFloat16 = bf16,
+        RandomTruncation = false, TextDropout = false, Seed = 1, Precision = bf16 ? Clamp3Precision.BFloat16 : Clamp3Precision.Float32,
     };
 
     [TestMethod]
