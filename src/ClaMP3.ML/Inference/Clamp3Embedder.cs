@@ -1,3 +1,4 @@
+using ClaMP3.ML.Checkpoints;
 using ClaMP3.ML.Inference.Engines;
 using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Tokenization;
@@ -181,6 +182,8 @@ public sealed class Clamp3Embedder : IDisposable
             throw new ArgumentException($"MERT features must have {width} columns (the audio hidden size), got {mertFeatures.Columns}.", nameof(mertFeatures));
         if (mertFeatures.Rows < 0 || mertFeatures.Values.LongLength != (long)mertFeatures.Rows * mertFeatures.Columns)
             throw new ArgumentException($"A {mertFeatures.Rows}×{mertFeatures.Columns} feature matrix needs {(long)mertFeatures.Rows * mertFeatures.Columns} values, got {mertFeatures.Values.LongLength}.", nameof(mertFeatures));
+        if (FiniteValues.FirstNonFinite(mertFeatures.Values) is var bad and >= 0)
+            throw new ArgumentException($"MERT features hold NaN or Inf (first at element {bad}); every embedding computed from them would be NaN.", nameof(mertFeatures));
         var rows = Clamp3Inputs.FrameAudioRows(mertFeatures.Values, mertFeatures.Rows, width);
         var warnings = mertFeatures.Rows == 0 ? new[] { "no feature rows: only the two zero frame rows are embedded" } : Array.Empty<string>();
         return new PreparedInput(Modality.Audio, mertFeatures.Rows + 2, null, null, rows, width, warnings);
@@ -231,6 +234,10 @@ public sealed class Clamp3Embedder : IDisposable
                 var items = Enumerable.Range(0, inputs.Count).Where(i => inputs[i].Modality == modality).ToList();
                 if (items.Count > 0) EmbedModality(inputs, items, modality, kind, results);
             }
+            // Never hand out NaN silently (e.g. activations overflowing in bfloat16).
+            for (int i = 0; i < results.Length; i++)
+                if (FiniteValues.FirstNonFinite(results[i].Values) is var bad and >= 0)
+                    throw new InvalidOperationException($"Input {i} ({inputs[i].Modality}, {inputs[i].Length} items) gave non-finite features (first at element {bad}); refused rather than returned.");
             return results;
         }
     }

@@ -24,6 +24,8 @@ public record Clamp3ModelSource(string CheckpointPath)
     /// <summary>"cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; init; } = "cpu";
     public Clamp3Precision Precision { get; init; } = Clamp3Precision.Float32;
+    /// <summary>Load checkpoints whose weights hold NaN or ±Inf (refused by default: every embedding would be NaN).</summary>
+    public bool AllowNonFiniteWeights { get; init; }
     /// <summary>A folder written by <c>clamp3 export onnx</c>: the encoders run in ONNX Runtime instead of TorchSharp (no
     /// ClaMP3.ML.TorchSharp needed). The config comes from the folder; <see cref="CheckpointPath"/> may be empty, and when
     /// it is given the folder must have been exported from it (SHA-256). "cuda" devices use ORT's CUDA provider.</summary>

@@ -16,8 +16,6 @@ public sealed class Clamp3FeaturizerOptions
     public string? MertModelPath { get; set; }
     /// <summary><c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
     public string Device { get; set; } = "cpu";
-    /// <summary>Numeric precision of the encoders (float32, the official one, by default).</summary>
-    public Clamp3Precision Precision { get; set; } = Clamp3Precision.Float32;
 
     /// <summary>Text: a string column. Symbolic: interleaved ABC or MTF, detected as the official code does (a string
     /// column). Audio: MERT features, a float vector column of rows × audio hidden size values (row-major), as the official
@@ -30,6 +28,10 @@ public sealed class Clamp3FeaturizerOptions
     public FeatureKind FeatureKind { get; set; } = FeatureKind.Global;
     /// <summary>Rows per forward pass.</summary>
     public int BatchSize { get; set; } = 8;
+    /// <summary>Numeric precision of the encoders (saved with the pipeline).</summary>
+    public Clamp3Precision Precision { get; set; } = Clamp3Precision.Float32;
+    /// <summary>Load a checkpoint whose weights hold NaN or ±Inf (refused by default: every feature would be NaN).</summary>
+    public bool AllowNonFiniteWeights { get; set; }
     public RowErrorMode ErrorMode { get; set; } = RowErrorMode.Throw;
     /// <summary>Receives warnings (rows set to missing values); standard error when null. Not saved with the model.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -45,11 +47,12 @@ public sealed class Clamp3FeaturizerOptions
         TokenizerPath = embedder.Options.TokenizerPath,
         ConfigPath = embedder.Options.ConfigPath,
         Device = embedder.Options.Device,
-        Precision = embedder.Options.Precision,
         Modality = modality,
         OutputColumnName = outputColumnName,
         InputColumnName = inputColumnName,
         BatchSize = batchSize,
+        Precision = embedder.Options.Precision,
+        AllowNonFiniteWeights = embedder.Options.AllowNonFiniteWeights,
     };
 
     /// <summary>Where the model comes from (the model cache's key, with <see cref="BatchSize"/>).</summary>
@@ -60,6 +63,7 @@ public sealed class Clamp3FeaturizerOptions
         ConfigPath = ConfigPath,
         Device = Device,
         Precision = Precision,
+        AllowNonFiniteWeights = AllowNonFiniteWeights,
     };
 
     internal Clamp3EmbedderOptions ToEmbedderOptions() => new(CheckpointPath)
@@ -67,7 +71,8 @@ public sealed class Clamp3FeaturizerOptions
         TokenizerPath = TokenizerPath,
         ConfigPath = ConfigPath,
         Device = Device,
-        Precision = Precision,
         BatchSize = BatchSize,
+        Precision = Precision,
+        AllowNonFiniteWeights = AllowNonFiniteWeights,
     };
 }

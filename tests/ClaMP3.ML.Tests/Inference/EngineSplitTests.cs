@@ -5,6 +5,7 @@ using ClaMP3.ML.Loading;
 using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Tests.Model;
 using ClaMP3.ML.Training;
+using ClaMP3.ML.Transforms;
 
 namespace ClaMP3.ML.Tests.Inference;
 
@@ -117,17 +118,17 @@ public class ModelSourceTests
     {
         var options = new Clamp3EmbedderOptions(Clamp3Fixture.Checkpoint) { ConfigPath = Clamp3Fixture.Config, BatchSize = 5 };
         var relative = Path.GetRelativePath(Environment.CurrentDirectory, Clamp3Fixture.Checkpoint);
-        var a = Transforms.Clamp3ModelCache.GetEmbedder(options);
-        Assert.AreSame(a, Transforms.Clamp3ModelCache.GetEmbedder(options with { CheckpointPath = relative, Device = " CPU" }));
-        Assert.AreNotSame(a, Transforms.Clamp3ModelCache.GetEmbedder(options with { BatchSize = 6 }));
-        Assert.AreNotSame(a, Transforms.Clamp3ModelCache.GetEmbedder(options with { Precision = Clamp3Precision.BFloat16 }));
-        Assert.AreEqual(Clamp3Precision.BFloat16, Transforms.Clamp3ModelCache.GetEmbedder(options with { Precision = Clamp3Precision.BFloat16 }).Precision);
+        var a = Clamp3ModelCache.GetEmbedder(options);
+        Assert.AreSame(a, Clamp3ModelCache.GetEmbedder(options with { CheckpointPath = relative, Device = " CPU" }));
+        Assert.AreNotSame(a, Clamp3ModelCache.GetEmbedder(options with { BatchSize = 6 }));
+        Assert.AreNotSame(a, Clamp3ModelCache.GetEmbedder(options with { Precision = Clamp3Precision.BFloat16 }));
+        Assert.AreEqual(Clamp3Precision.BFloat16, Clamp3ModelCache.GetEmbedder(options with { Precision = Clamp3Precision.BFloat16 }).Precision);
     }
 
     [TestMethod]
     public void FeaturizerAndTrainerOptionsNameTheSameSource()
     {
-        var featurizer = new Transforms.Clamp3FeaturizerOptions { CheckpointPath = "a.pth", ConfigPath = "c.json", TokenizerPath = "t.model", Device = "cpu" };
+        var featurizer = new Clamp3FeaturizerOptions { CheckpointPath = "a.pth", ConfigPath = "c.json", TokenizerPath = "t.model", Device = "cpu" };
         var trainer = new Clamp3TrainerOptions { CheckpointPath = "a.pth", ConfigPath = "c.json", TokenizerPath = "t.model" };
         Assert.AreEqual(featurizer.ModelSource, trainer.ModelSource);
         Assert.AreEqual(new Clamp3ModelSource("a.pth") { ConfigPath = "c.json", TokenizerPath = "t.model" }, trainer.ModelSource);
