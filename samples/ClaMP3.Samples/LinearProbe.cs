@@ -1,3 +1,4 @@
+using ClaMP3.ML;
 using ClaMP3.ML.Transforms;
 using Microsoft.ML;
 
@@ -20,7 +21,7 @@ internal static class LinearProbe
     /// <summary>MIDI path → MTF → CLaMP 3 score embedding → standardised → L-BFGS maximum entropy on the mode.</summary>
     public static IEstimator<ITransformer> ProbePipeline(MLContext ml, SampleSetup setup) =>
         ml.Transforms.ConvertMidiToMtf(outputColumnName: "Music", inputColumnName: nameof(Piece.MidiPath))
-            .Append(ml.Transforms.FeaturizeClamp3(setup.Featurizer(Clamp3Modality.Score, "Music")))
+            .Append(ml.Transforms.FeaturizeClamp3(setup.Featurizer(Modality.Symbolic, "Music")))
             .Append(ml.Transforms.NormalizeMeanVariance("Features"))
             .Append(ml.Transforms.Conversion.MapValueToKey("Label", nameof(Piece.Mode)))
             .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy("Label", "Features", l1Regularization: 0, l2Regularization: 1e-3f))

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ClaMP3.ML;
 using ClaMP3.ML.Transforms;
 
 namespace ClaMP3.Samples;
@@ -36,7 +37,7 @@ internal sealed class SampleSetup
         };
     }
 
-    public Clamp3FeaturizerOptions Featurizer(Clamp3Modality modality, string input, string output = "Features") => new()
+    public Clamp3FeaturizerOptions Featurizer(Modality modality, string input, string output = "Features") => new()
     {
         CheckpointPath = CheckpointPath, TokenizerPath = TokenizerPath, ConfigPath = ConfigPath, Device = Device,
         Modality = modality, InputColumnName = input, OutputColumnName = output, BatchSize = 8,

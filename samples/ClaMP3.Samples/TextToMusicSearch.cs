@@ -1,3 +1,4 @@
+using ClaMP3.ML;
 using ClaMP3.ML.Retrieval;
 using ClaMP3.ML.Transforms;
 using Microsoft.ML;
@@ -15,8 +16,8 @@ internal static class TextToMusicSearch
         var pieces = setup.Pieces();
         var data = ml.Data.LoadFromEnumerable(pieces);
         var pipeline = ml.Transforms.ConvertMidiToMtf(outputColumnName: "Music", inputColumnName: nameof(Piece.MidiPath))
-            .Append(ml.Transforms.FeaturizeClamp3(setup.Featurizer(Clamp3Modality.Score, "Music", "MusicEmbedding")))
-            .Append(ml.Transforms.FeaturizeClamp3(setup.Featurizer(Clamp3Modality.Text, nameof(Piece.Description), "TextEmbedding")));
+            .Append(ml.Transforms.FeaturizeClamp3(setup.Featurizer(Modality.Symbolic, "Music", "MusicEmbedding")))
+            .Append(ml.Transforms.FeaturizeClamp3(setup.Featurizer(Modality.Text, nameof(Piece.Description), "TextEmbedding")));
         var embedded = pipeline.Fit(data).Transform(data);
         var music = embedded.GetColumn<VBuffer<float>>("MusicEmbedding").Select(v => v.DenseValues().ToArray()).ToList();
         var text = embedded.GetColumn<VBuffer<float>>("TextEmbedding").Select(v => v.DenseValues().ToArray()).ToList();

@@ -1,3 +1,4 @@
+using ClaMP3.ML;
 using ClaMP3.ML.Transforms;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -24,7 +25,7 @@ internal static class ZeroShotTagging
         var pipeline = ml.Transforms.ConvertMidiToMtf(outputColumnName: "Music", inputColumnName: nameof(Piece.MidiPath))
             .Append(ml.Transforms.Clamp3ZeroShotClassify(new Clamp3ZeroShotOptions
             {
-                Music = setup.Featurizer(Clamp3Modality.Score, "Music"),
+                Music = setup.Featurizer(Modality.Symbolic, "Music"),
                 Labels = labels,
                 LabelDescriptions = descriptions,
             }));

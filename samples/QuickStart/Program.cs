@@ -4,6 +4,7 @@
 // Training is bounded by --epochs (the same result on any machine); --minutes adds an optional wall-clock cap.
 using System.Diagnostics;
 using System.Text.Json;
+using ClaMP3.ML;
 using ClaMP3.ML.Inference;
 using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Preprocessing.Abc;

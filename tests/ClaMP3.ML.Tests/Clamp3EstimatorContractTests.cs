@@ -15,7 +15,7 @@ public class Clamp3EstimatorContractTests
 {
     private static string Tiny(string name) => TestPaths.Fixture("clamp3-tiny", name);
 
-    private static Clamp3FeaturizerOptions Options(Clamp3Modality modality, string input) => new()
+    private static Clamp3FeaturizerOptions Options(Modality modality, string input) => new()
     {
         CheckpointPath = Tiny("clamp3_tiny.pth"), ConfigPath = Tiny("config.json"), TokenizerPath = TestPaths.Fixture("tokenizer", "spm.model"),
         Modality = modality, InputColumnName = input, BatchSize = 16,
@@ -42,14 +42,14 @@ public class Clamp3EstimatorContractTests
         var shape = ClaMP3.ML.Transforms.Core.SchemaShapes.FromSchema(data.Schema);
         var cases = new (string Name, IEstimator<ITransformer> Good, IEstimator<ITransformer> WrongType, string WrongColumn, string Output, DataViewType Expected)[]
         {
-            ("text", ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Text, "Text")), ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Text, "Number")), "Number",
+            ("text", ml.Transforms.FeaturizeClamp3(Options(Modality.Text, "Text")), ml.Transforms.FeaturizeClamp3(Options(Modality.Text, "Number")), "Number",
                 "Features", new VectorDataViewType(NumberDataViewType.Single, 24)),
-            ("score", ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Score, "Text")), ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Score, "Mert")), "Mert",
+            ("score", ml.Transforms.FeaturizeClamp3(Options(Modality.Symbolic, "Text")), ml.Transforms.FeaturizeClamp3(Options(Modality.Symbolic, "Mert")), "Mert",
                 "Features", new VectorDataViewType(NumberDataViewType.Single, 24)),
-            ("audio", ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Audio, "Mert")), ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Audio, "Text")), "Text",
+            ("audio", ml.Transforms.FeaturizeClamp3(Options(Modality.Audio, "Mert")), ml.Transforms.FeaturizeClamp3(Options(Modality.Audio, "Text")), "Text",
                 "Features", new VectorDataViewType(NumberDataViewType.Single, 24)),
-            ("zero-shot", ml.Transforms.Clamp3ZeroShotClassify(new Clamp3ZeroShotOptions { Music = Options(Clamp3Modality.Score, "Text"), Labels = new[] { "a", "b" } }),
-                ml.Transforms.Clamp3ZeroShotClassify(new Clamp3ZeroShotOptions { Music = Options(Clamp3Modality.Score, "Number"), Labels = new[] { "a", "b" } }), "Number",
+            ("zero-shot", ml.Transforms.Clamp3ZeroShotClassify(new Clamp3ZeroShotOptions { Music = Options(Modality.Symbolic, "Text"), Labels = new[] { "a", "b" } }),
+                ml.Transforms.Clamp3ZeroShotClassify(new Clamp3ZeroShotOptions { Music = Options(Modality.Symbolic, "Number"), Labels = new[] { "a", "b" } }), "Number",
                 "PredictedLabel", TextDataViewType.Instance),
             ("abc2interleaved", ml.Transforms.ConvertAbcToInterleaved(inputColumnName: "Text"), ml.Transforms.ConvertAbcToInterleaved(inputColumnName: "Number"), "Number",
                 "Music", TextDataViewType.Instance),
@@ -77,7 +77,7 @@ public class Clamp3EstimatorContractTests
         var ml = new MLContext(seed: 1);
         var texts = new[] { "A lively Irish jig in 6/8.", "Ein schneller Reel.", "Une valse lente.", "一首悲伤的歌" };
         var data = ml.Data.LoadFromEnumerable(texts.Select(t => new Row { Text = t }));
-        var model = ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Text, "Text")).Fit(data);
+        var model = ml.Transforms.FeaturizeClamp3(Options(Modality.Text, "Text")).Fit(data);
         var expected = model.Transform(data).GetColumn<VBuffer<float>>("Features").Select(v => v.DenseValues().ToArray()).ToList();
 
         using var tmp = TestPaths.NewTempDir();
@@ -111,7 +111,7 @@ public class Clamp3EstimatorContractTests
         var ml = new MLContext(seed: 1);
         var rows = Enumerable.Range(0, 10_000).Select(i => new Row { Text = $"Tune number {i}, a reel in {(char)('A' + i % 7)} major." });
         var data = ml.Data.LoadFromEnumerable(rows);
-        var model = ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Text, "Text")).Fit(data);
+        var model = ml.Transforms.FeaturizeClamp3(Options(Modality.Text, "Text")).Fit(data);
         long liveBefore = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         long rssStart = 0;
         int count = 0;

@@ -18,7 +18,7 @@ public class Clamp3PipelineTests
     private static Clamp3FeaturizerOptions ScoreOptions() => new()
     {
         CheckpointPath = Tiny("clamp3_tiny.pth"), ConfigPath = Tiny("config.json"), TokenizerPath = TestPaths.Fixture("tokenizer", "spm.model"),
-        Modality = Clamp3Modality.Score, InputColumnName = "Music", BatchSize = 4,
+        Modality = Modality.Symbolic, InputColumnName = "Music", BatchSize = 4,
     };
 
     private sealed class Piece

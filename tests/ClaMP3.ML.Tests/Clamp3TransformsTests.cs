@@ -13,7 +13,7 @@ public class Clamp3TransformsTests
     private static string Tiny(params string[] parts) => TestPaths.Fixture(new[] { "clamp3-tiny" }.Concat(parts).ToArray());
     private static string Checkpoint => Tiny("clamp3_tiny.pth");
     private static string Tokenizer => TestPaths.Fixture("tokenizer", "spm.model");
-    private static Clamp3FeaturizerOptions Options(Clamp3Modality modality, string input) => new()
+    private static Clamp3FeaturizerOptions Options(Modality modality, string input) => new()
     {
         CheckpointPath = Checkpoint, TokenizerPath = Tokenizer, ConfigPath = Tiny("config.json"),
         Modality = modality, InputColumnName = input, BatchSize = 3,
@@ -55,7 +55,7 @@ public class Clamp3TransformsTests
         var ml = new MLContext(seed: 1);
         var items = Scores();
         var data = ml.Data.LoadFromEnumerable(items);
-        var model = ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Score, "Music")).Fit(data);
+        var model = ml.Transforms.FeaturizeClamp3(Options(Modality.Symbolic, "Music")).Fit(data);
         Assert.AreEqual(24, ((VectorDataViewType)model.GetOutputSchema(data.Schema)["Features"].Type).Size);
         var rows = model.Transform(data).GetColumn<VBuffer<float>>("Features").Select(v => v.DenseValues().ToArray()).ToList();
         for (int i = 0; i < items.Length; i++) AssertClose(ExpectedGlobal(items[i].Name), rows[i], Path.GetFileName(items[i].Name));
@@ -75,7 +75,7 @@ public class Clamp3TransformsTests
         var ml = new MLContext(seed: 1);
         var files = Directory.GetFiles(Tiny("inputs", "text"), "*.txt").OrderBy(f => f, StringComparer.Ordinal).ToArray();
         var data = ml.Data.LoadFromEnumerable(files.Select(f => new Item { Name = f, Text = File.ReadAllText(f) }));
-        var options = Options(Clamp3Modality.Text, "Text");
+        var options = Options(Modality.Text, "Text");
         options.FeatureKind = FeatureKind.Sequence;
         var output = ml.Transforms.FeaturizeClamp3(options).Fit(data).Transform(data);
         var column = output.Schema["Features"];
@@ -106,14 +106,14 @@ public class Clamp3TransformsTests
         var schema = SchemaDefinition.Create(typeof(MertRow));
         schema["Mert"].ColumnType = new VectorDataViewType(NumberDataViewType.Single); // variable length: rows × 32
         var data = ml.Data.LoadFromEnumerable(rows, schema);
-        var output = ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Audio, "Mert")).Fit(data).Transform(data);
+        var output = ml.Transforms.FeaturizeClamp3(Options(Modality.Audio, "Mert")).Fit(data).Transform(data);
         var features = output.GetColumn<VBuffer<float>>("Features").Select(v => v.DenseValues().ToArray()).ToList();
         for (int i = 0; i < files.Length; i++) AssertClose(ExpectedGlobal(files[i]), features[i], Path.GetFileName(files[i]));
 
         rows.Insert(1, new MertRow { Name = "bad", Mert = new float[33] });
         var bad = ml.Data.LoadFromEnumerable(rows, schema);
         var e = Assert.ThrowsExactly<InvalidOperationException>(() =>
-            ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Audio, "Mert")).Fit(bad).Transform(bad).GetColumn<VBuffer<float>>("Features").ToList());
+            ml.Transforms.FeaturizeClamp3(Options(Modality.Audio, "Mert")).Fit(bad).Transform(bad).GetColumn<VBuffer<float>>("Features").ToList());
         StringAssert.Contains(e.Message, "Row 1");
     }
 
@@ -123,7 +123,7 @@ public class Clamp3TransformsTests
         var ml = new MLContext(seed: 1);
         var items = Scores();
         var data = ml.Data.LoadFromEnumerable(items);
-        var pipeline = ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Score, "Music"))
+        var pipeline = ml.Transforms.FeaturizeClamp3(Options(Modality.Symbolic, "Music"))
             .Append(ml.Transforms.NormalizeLpNorm("Normalized", "Features"));
         var model = pipeline.Fit(data);
         var before = model.Transform(data).GetColumn<VBuffer<float>>("Normalized").Select(v => v.DenseValues().ToArray()).ToList();
@@ -132,7 +132,7 @@ public class Clamp3TransformsTests
         string weights = Path.Combine(tmp.Path, "weights");
         Directory.CreateDirectory(weights);
         foreach (var f in new[] { Checkpoint, Tokenizer, Tiny("config.json") }) File.Copy(f, Path.Combine(weights, Path.GetFileName(f)));
-        var copied = Options(Clamp3Modality.Score, "Music");
+        var copied = Options(Modality.Symbolic, "Music");
         copied.CheckpointPath = Path.Combine(weights, "clamp3_tiny.pth");
         copied.TokenizerPath = Path.Combine(weights, "spm.model");
         copied.ConfigPath = Path.Combine(weights, "config.json");
@@ -169,7 +169,7 @@ public class Clamp3TransformsTests
     {
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(Scores());
-        var model = ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Score, "Music")).Fit(data);
+        var model = ml.Transforms.FeaturizeClamp3(Options(Modality.Symbolic, "Music")).Fit(data);
         using var stream = new MemoryStream();
         var e = Assert.ThrowsExactly<NotSupportedException>(() => ml.Model.Save(model, data.Schema, stream));
         StringAssert.Contains(e.Message, "SaveClamp3");
@@ -183,7 +183,7 @@ public class Clamp3TransformsTests
         var data = ml.Data.LoadFromEnumerable(items);
         var labels = new[] { "jig", "reel", "waltz" };
         var descriptions = new[] { "A lively Irish jig in 6/8.", "Ein schneller Reel.", "Une valse lente." };
-        var options = new Clamp3ZeroShotOptions { Music = Options(Clamp3Modality.Score, "Music"), Labels = labels, LabelDescriptions = descriptions };
+        var options = new Clamp3ZeroShotOptions { Music = Options(Modality.Symbolic, "Music"), Labels = labels, LabelDescriptions = descriptions };
         var output = ml.Transforms.Clamp3ZeroShotClassify(options).Fit(data).Transform(data);
         var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
         output.Schema["Score"].GetSlotNames(ref slotNames);

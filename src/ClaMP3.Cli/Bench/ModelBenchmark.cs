@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using ClaMP3.ML;
 using ClaMP3.ML.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;

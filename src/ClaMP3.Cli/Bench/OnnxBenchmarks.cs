@@ -1,3 +1,4 @@
+using ClaMP3.ML;
 using System.Diagnostics;
 using System.Globalization;
 using ClaMP3.ML.Checkpoints;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
+using ClaMP3.ML;
 using ClaMP3.ML.Preprocessing.Midi;
 using ClaMP3.ML.Transforms;
 using Microsoft.ML;
@@ -43,7 +44,7 @@ public sealed class PipelineBenchmark : IBenchmarkCommand
 
             Console.WriteLine($"model {options.CheckpointPath}, IDataView batch {options.BatchSize}, libtorch threads {TorchSharp.torch.get_num_threads()}");
             Console.WriteLine($"{"input",-8} {"rows",6} {"IDataView rows/s",17} {"PredictionEngine rows/s",24} {"ratio",7}");
-            foreach (var (name, modality, rows) in new[] { ("text", Clamp3Modality.Text, textRows), ("score", Clamp3Modality.Score, scoreRows) })
+            foreach (var (name, modality, rows) in new[] { ("text", Modality.Text, textRows), ("score", Modality.Symbolic, scoreRows) })
             {
                 var ml = new MLContext(seed: 0);
                 var o = new Clamp3FeaturizerOptions

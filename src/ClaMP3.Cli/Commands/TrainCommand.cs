@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ClaMP3.ML;
 using ClaMP3.ML.Inference;
 using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Training;
@@ -71,7 +72,8 @@ public sealed class TrainCommand : ICliCommand
                 TextDropout = !parse.GetValue(noTextDropout), RandomTruncation = !parse.GetValue(noTruncation),
                 EvalSplit = parse.GetValue(evalSplit), SaveEvery = parse.GetValue(saveEvery),
                 MaxDuration = parse.GetValue(maxMinutes) is { } m ? TimeSpan.FromMinutes(m) : null,
-                Device = parse.GetValue(device)!, BFloat16 = parse.GetValue(bf16), Dropout = parse.GetValue(dropout), Seed = parse.GetValue(seed),
+                Device = parse.GetValue(device)!, Precision = parse.GetValue(bf16) ? Clamp3Precision.BFloat16 : Clamp3Precision.Float32,
+                Dropout = parse.GetValue(dropout), Seed = parse.GetValue(seed),
             };
             if (parse.GetValue(normalized)) options.Loss = new ContrastiveLossOptions { NormalizeFeatures = true, LearnableTemperature = true };
             if (FlagProblem(options) is { } problem) { Console.Error.WriteLine("error: " + problem); return 2; }

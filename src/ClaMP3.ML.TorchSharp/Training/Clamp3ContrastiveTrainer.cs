@@ -61,7 +61,7 @@ public sealed class Clamp3ContrastiveTrainer : IEstimator<TransformerChain<Clamp
     private EstimatorChain<Clamp3FeaturizerTransformer> Featurizers()
     {
         var t = options.Training;
-        Clamp3FeaturizerOptions Make(Clamp3Modality m, string input, string output) => new()
+        Clamp3FeaturizerOptions Make(Modality m, string input, string output) => new()
         {
             CheckpointPath = TrainedCheckpointPath ?? t.CheckpointPath ?? "",
             ConfigPath = TrainedCheckpointPath is not null ? Path.Combine(t.OutputDirectory, "config.json") : t.ConfigPath,
@@ -71,15 +71,15 @@ public sealed class Clamp3ContrastiveTrainer : IEstimator<TransformerChain<Clamp
             InputColumnName = input,
             OutputColumnName = output,
         };
-        var music = t.MusicModality == Modality.Audio ? Clamp3Modality.Audio : Clamp3Modality.Score;
+        var music = t.MusicModality == Modality.Audio ? Modality.Audio : Modality.Symbolic;
         return new EstimatorChain<Clamp3FeaturizerTransformer>()
-            .Append(context.Transforms.FeaturizeClamp3(Make(Clamp3Modality.Text, options.TextColumnName, options.TextFeaturesColumnName)))
+            .Append(context.Transforms.FeaturizeClamp3(Make(Modality.Text, options.TextColumnName, options.TextFeaturesColumnName)))
             .Append(context.Transforms.FeaturizeClamp3(Make(music, options.MusicColumnName, options.MusicFeaturesColumnName)));
     }
 
     /// <summary>The config training will use (<see cref="Clamp3ConfigResolver.ResolveConfig"/> of the weights it starts from).</summary>
     internal static Clamp3Config ResolveConfig(Clamp3TrainerOptions t) =>
-        Clamp3ConfigResolver.ResolveConfig(t.ResumeFrom ?? t.CheckpointPath, t.ConfigPath);
+        Clamp3ConfigResolver.ResolveConfig(t.ResumeFrom ?? t.CheckpointPath, t.ConfigPath); // = t.ModelSource's config
 
     private List<TrainingPair> ReadPairs(IDataView input)
     {

@@ -1,3 +1,4 @@
+using ClaMP3.ML.Inference;
 using ClaMP3.ML.Modeling;
 
 namespace ClaMP3.ML.Training;
@@ -47,12 +48,28 @@ public sealed class Clamp3TrainerOptions
 
     /// <summary>"cpu", "cuda", "cuda:N".</summary>
     public string Device { get; set; } = "cpu";
-    /// <summary>Mixed precision as torch autocast: forward and backward in bfloat16, while the weights the optimizer updates
-    /// and its moments stay float32 (and so do the loss and the checkpoints).</summary>
-    public bool BFloat16 { get; set; }
+    /// <summary><see cref="Clamp3Precision.BFloat16"/>: mixed precision as torch autocast: forward and backward in bfloat16,
+    /// while the weights the optimizer updates and its moments stay float32 (and so do the loss and the checkpoints).</summary>
+    public Clamp3Precision Precision { get; set; } = Clamp3Precision.Float32;
+    /// <summary>The pre-split switch for <see cref="Precision"/>.</summary>
+    [Obsolete("Use Precision = Clamp3Precision.BFloat16.")]
+    public bool BFloat16
+    {
+        get => Precision == Clamp3Precision.BFloat16;
+        set => Precision = value ? Clamp3Precision.BFloat16 : Clamp3Precision.Float32;
+    }
     /// <summary>Drives every random choice (eval split, shuffles, text dropout, truncation, file choice, initial weights,
     /// dropout masks); see <see cref="TrainingSeeds"/> for the scheme.</summary>
     public int Seed { get; set; }
+
+    /// <summary>Where the starting model comes from (resume checkpoint, else starting checkpoint; empty for a random init).</summary>
+    public Clamp3ModelSource ModelSource => new(ResumeFrom ?? CheckpointPath ?? "")
+    {
+        ConfigPath = ConfigPath,
+        TokenizerPath = TokenizerPath,
+        Device = Device,
+        Precision = Precision,
+    };
 
     internal void Validate()
     {

@@ -66,7 +66,7 @@ public static class M4RagJsonl
     /// Paths are relative to <paramref name="dataFolder"/>. An item with no readable music file, or without any text, is
     /// skipped and reported.
     /// </summary>
-    public static List<TrainingPair> ToPairs(IEnumerable<M4RagItem> items, string dataFolder, ClaMP3.ML.Modeling.Modality modality, int audioDim = 768, Action<string>? onSkip = null)
+    public static List<TrainingPair> ToPairs(IEnumerable<M4RagItem> items, string dataFolder, Modality modality, int audioDim = 768, Action<string>? onSkip = null)
     {
         var pairs = new List<TrainingPair>();
         foreach (var item in items)
@@ -78,12 +78,12 @@ public static class M4RagJsonl
                 var full = Path.Combine(dataFolder, rel);
                 try
                 {
-                    if (modality == ClaMP3.ML.Modeling.Modality.Symbolic && (rel.EndsWith(".abc", StringComparison.OrdinalIgnoreCase) || rel.EndsWith(".mtf", StringComparison.OrdinalIgnoreCase)))
+                    if (modality == Modality.Symbolic && (rel.EndsWith(".abc", StringComparison.OrdinalIgnoreCase) || rel.EndsWith(".mtf", StringComparison.OrdinalIgnoreCase)))
                     {
                         var text = File.ReadAllText(full);
                         if (text.Length > 0) scores.Add(text); else onSkip?.Invoke($"{item.Id}: {full} is empty");
                     }
-                    else if (modality == ClaMP3.ML.Modeling.Modality.Audio && rel.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+                    else if (modality == Modality.Audio && rel.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
                     {
                         audio.Add(MertFeatureFile.Read(full, audioDim, onSkip));
                     }

@@ -12,7 +12,7 @@ namespace ClaMP3.ML.Training;
 /// <summary>
 /// One training run's model, optimizer and position: <see cref="Start"/> reads the starting or resume checkpoint once
 /// (weights, buffers, resume state), <see cref="Step"/> does one optimizer step, <see cref="Save"/> writes a checkpoint.
-/// The float32 model is what the optimizer updates and what checkpoints hold; with <see cref="Clamp3TrainerOptions.BFloat16"/>
+/// The float32 model is what the optimizer updates and what checkpoints hold; with <see cref="Clamp3TrainerOptions.Precision"/> bfloat16
 /// a <see cref="Bf16WorkingCopy"/> computes.
 /// </summary>
 internal sealed class TrainingRun : IDisposable
@@ -33,7 +33,7 @@ internal sealed class TrainingRun : IDisposable
         extraBuffers = weights?.Where(kv => Clamp3Config.IsKnownBuffer(kv.Key)).ToList() ?? new();
         model.to(device);
         var trainable = Clamp3Freezing.SetTrainable(model, options.MusicModality, options.FreezeText).ToList();
-        if (options.BFloat16) bf16 = new Bf16WorkingCopy(model, device);
+        if (options.Precision == Clamp3Precision.BFloat16) bf16 = new Bf16WorkingCopy(model, device);
         Objective = new ContrastiveObjective(bf16?.Model ?? model, options.Loss);
         if (options.Loss.LearnableTemperature)
         {
@@ -57,7 +57,7 @@ internal sealed class TrainingRun : IDisposable
     public ContrastiveBatchBuilder Builder { get; }
     public double LearningRate => optimizer.LearningRate;
     /// <summary>The type of the batches' float inputs (masks, MERT rows): what the computing model runs in.</summary>
-    public ScalarType InputType => options.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
+    public ScalarType InputType => options.Precision == Clamp3Precision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
     public Device Device => device;
     public long GlobalStep { get; private set; }
     /// <summary>Epochs completed before this run (from the resume checkpoint).</summary>

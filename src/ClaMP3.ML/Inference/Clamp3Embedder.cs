@@ -5,39 +5,12 @@ using ClaMP3.ML.Tokenization;
 
 namespace ClaMP3.ML.Inference;
 
-/// <summary>Numeric precision of the encoders. <see cref="Float32"/> is the official one and the default.</summary>
-public enum Clamp3Precision
+/// <summary>How to load a <see cref="Clamp3Embedder"/>: where the model comes from (<see cref="Clamp3ModelSource"/>) and
+/// how many segments run per forward pass. <c>new Clamp3EmbedderOptions(pth) { TokenizerPath = … }</c>.</summary>
+public sealed record Clamp3EmbedderOptions(string CheckpointPath) : Clamp3ModelSource(CheckpointPath)
 {
-    Float32,
-    /// <summary>Weights and activations in bfloat16 (inputs and outputs stay float32). Only worth it where bf16 matmuls
-    /// are native (GPUs, CPUs with AVX512-BF16/AMX): on an AVX2-only CPU <c>clamp3 bench model --bf16</c> measured bf16
-    /// matmuls about 40× slower than fp32. Results differ from the official float32 ones (global features: cosine
-    /// ≥ 0.9997, |diff| up to ~0.1 on clamp3-tiny), so not for parity.</summary>
-    BFloat16,
-}
-
-/// <summary>How to load a <see cref="Clamp3Embedder"/>.</summary>
-/// <param name="CheckpointPath">An official CLaMP 3 checkpoint (<c>.pth</c>), a bare state dict or a <c>.safetensors</c> file.</param>
-public sealed record Clamp3EmbedderOptions(string CheckpointPath)
-{
-    /// <summary>XLM-R's <c>sentencepiece.bpe.model</c>; defaults to the config's <c>tokenizer_model</c>. Needed for text only.</summary>
-    public string? TokenizerPath { get; init; }
-    /// <summary>A <c>config.json</c> (fixture format); default: a sibling <c>config.json</c> naming the checkpoint, else inferred from the tensors.</summary>
-    public string? ConfigPath { get; init; }
-    /// <summary>"cpu", "cuda" or "cuda:N".</summary>
-    public string Device { get; init; } = "cpu";
     /// <summary>Segments per forward pass. Segments of all items in one call are batched together.</summary>
     public int BatchSize { get; init; } = 8;
-    public Clamp3Precision Precision { get; init; } = Clamp3Precision.Float32;
-    /// <summary>Load checkpoints whose weights hold NaN or ±Inf (refused by default: every embedding would be NaN).</summary>
-    public bool AllowNonFiniteWeights { get; init; }
-    /// <summary>A folder of ONNX models exported from the checkpoint (<c>clamp3 export onnx</c>): when set, the embedder
-    /// runs on ONNX Runtime instead of TorchSharp.</summary>
-    public string? OnnxDirectory { get; init; }
-    /// <summary>CPU threads of the ONNX Runtime engine (0 = one per core). With <see cref="OnnxDirectory"/>, a non-empty
-    /// <see cref="CheckpointPath"/> must be the checkpoint the folder was exported from (SHA-256), and "cuda" devices use
-    /// ORT's CUDA execution provider (needs the ORT GPU package).</summary>
-    public int Threads { get; init; }
 }
 
 /// <summary><see cref="Global"/>: one projected vector per item (<c>--get_global</c>); <see cref="Sequence"/>: the encoder's
@@ -113,6 +86,8 @@ public sealed class Clamp3Embedder : IDisposable
     /// <summary>The forward passes (TorchSharp or ONNX Runtime). Not synchronised: do not call it while another thread
     /// embeds through this instance. The eager network: <c>((TorchClamp3Engine)Engine).Model</c> (ClaMP3.ML.TorchSharp).</summary>
     public IClamp3Engine Engine { get; }
+    /// <summary>What runs the encoders, e.g. "torch cpu float32" or "onnx cpu int8".</summary>
+    public string EngineDescription => Engine.Description;
     /// <summary>Size of global features (CLAMP3_HIDDEN_SIZE).</summary>
     public int GlobalDimension => Config.Clamp3HiddenSize;
     public Clamp3Precision Precision => Options.Precision;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 
 namespace ClaMP3.ML.Modeling.Mert;
 
@@ -8,33 +9,33 @@ namespace ClaMP3.ML.Modeling.Mert;
 /// (<c>configuration_musichubert.MusicHubertConfig</c>); defaults are those of that class (= MERT-v1-95M).</summary>
 public sealed record MertConfig
 {
-    public int HiddenSize { get; init; } = 768;
-    public int NumHiddenLayers { get; init; } = 12;
-    public int NumAttentionHeads { get; init; } = 12;
-    public int IntermediateSize { get; init; } = 3072;
-    public string HiddenAct { get; init; } = "gelu";
-    public int[] ConvDim { get; init; } = { 512, 512, 512, 512, 512, 512, 512 };
-    public int[] ConvKernel { get; init; } = { 10, 3, 3, 3, 3, 2, 2 };
-    public int[] ConvStride { get; init; } = { 5, 2, 2, 2, 2, 2, 2 };
-    public bool ConvBias { get; init; }
+    [JsonPropertyName("hidden_size")] public int HiddenSize { get; init; } = 768;
+    [JsonPropertyName("num_hidden_layers")] public int NumHiddenLayers { get; init; } = 12;
+    [JsonPropertyName("num_attention_heads")] public int NumAttentionHeads { get; init; } = 12;
+    [JsonPropertyName("intermediate_size")] public int IntermediateSize { get; init; } = 3072;
+    [JsonPropertyName("hidden_act")] public string HiddenAct { get; init; } = "gelu";
+    [JsonPropertyName("conv_dim")] public int[] ConvDim { get; init; } = { 512, 512, 512, 512, 512, 512, 512 };
+    [JsonPropertyName("conv_kernel")] public int[] ConvKernel { get; init; } = { 10, 3, 3, 3, 3, 2, 2 };
+    [JsonPropertyName("conv_stride")] public int[] ConvStride { get; init; } = { 5, 2, 2, 2, 2, 2, 2 };
+    [JsonPropertyName("conv_bias")] public bool ConvBias { get; init; }
     /// <summary><c>group</c>: GroupNorm(C, C) on conv layer 0 only; <c>layer</c>: LayerNorm over channels on every conv layer.</summary>
-    public string FeatExtractNorm { get; init; } = "group";
-    public string FeatExtractActivation { get; init; } = "gelu";
-    public bool FeatProjLayerNorm { get; init; } = true;
-    public int NumConvPosEmbeddings { get; init; } = 128;
-    public int NumConvPosEmbeddingGroups { get; init; } = 16;
-    public double LayerNormEps { get; init; } = 1e-5;
-    public bool DoStableLayerNorm { get; init; }
-    public bool FeatureExtractorCqt { get; init; }
-    public bool Deepnorm { get; init; }
-    public double MaskTimeProb { get; init; } = 0.05;
-    public double MaskFeatureProb { get; init; }
-    public int SampleRate { get; init; } = 24000;
+    [JsonPropertyName("feat_extract_norm")] public string FeatExtractNorm { get; init; } = "group";
+    [JsonPropertyName("feat_extract_activation")] public string FeatExtractActivation { get; init; } = "gelu";
+    [JsonPropertyName("feat_proj_layer_norm")] public bool FeatProjLayerNorm { get; init; } = true;
+    [JsonPropertyName("num_conv_pos_embeddings")] public int NumConvPosEmbeddings { get; init; } = 128;
+    [JsonPropertyName("num_conv_pos_embedding_groups")] public int NumConvPosEmbeddingGroups { get; init; } = 16;
+    [JsonPropertyName("layer_norm_eps")] public double LayerNormEps { get; init; } = 1e-5;
+    [JsonPropertyName("do_stable_layer_norm")] public bool DoStableLayerNorm { get; init; }
+    [JsonPropertyName("feature_extractor_cqt")] public bool FeatureExtractorCqt { get; init; }
+    [JsonPropertyName("deepnorm")] public bool Deepnorm { get; init; }
+    [JsonPropertyName("mask_time_prob")] public double MaskTimeProb { get; init; } = 0.05;
+    [JsonPropertyName("mask_feature_prob")] public double MaskFeatureProb { get; init; }
+    [JsonPropertyName("sample_rate")] public int SampleRate { get; init; } = 24000;
 
-    public int NumFeatExtractLayers => ConvDim.Length;
-    public int NumHiddenStates => NumHiddenLayers + 1;
+    [JsonIgnore] public int NumFeatExtractLayers => ConvDim.Length;
+    [JsonIgnore] public int NumHiddenStates => NumHiddenLayers + 1;
     /// <summary><c>masked_spec_embed</c> exists in the state dict when SpecAugment masking was configured (unused in eval).</summary>
-    public bool HasMaskedSpecEmbed => MaskTimeProb > 0 || MaskFeatureProb > 0;
+    [JsonIgnore] public bool HasMaskedSpecEmbed => MaskTimeProb > 0 || MaskFeatureProb > 0;
 
     /// <summary>Number of encoder frames a window of <paramref name="samples"/> samples gives (0 if too short for the CNN).</summary>
     public long FramesFor(long samples)
@@ -71,31 +72,18 @@ public sealed record MertConfig
             throw new InvalidDataException(
                 $"{source}: not a MERT/MusicHubert config (no 'conv_dim' / 'num_conv_pos_embeddings'); " +
                 "pass the folder of an HF MERT model such as m-a-p/MERT-v1-95M.");
-        var d = new MertConfig();
-        var c = new MertConfig
+        MertConfig c;
+        try
         {
-            HiddenSize = Int(json, "hidden_size", d.HiddenSize, source),
-            NumHiddenLayers = Int(json, "num_hidden_layers", d.NumHiddenLayers, source),
-            NumAttentionHeads = Int(json, "num_attention_heads", d.NumAttentionHeads, source),
-            IntermediateSize = Int(json, "intermediate_size", d.IntermediateSize, source),
-            HiddenAct = Str(json, "hidden_act", d.HiddenAct, source),
-            ConvDim = Ints(json, "conv_dim", d.ConvDim, source),
-            ConvKernel = Ints(json, "conv_kernel", d.ConvKernel, source),
-            ConvStride = Ints(json, "conv_stride", d.ConvStride, source),
-            ConvBias = Bool(json, "conv_bias", d.ConvBias, source),
-            FeatExtractNorm = Str(json, "feat_extract_norm", d.FeatExtractNorm, source),
-            FeatExtractActivation = Str(json, "feat_extract_activation", d.FeatExtractActivation, source),
-            FeatProjLayerNorm = Bool(json, "feat_proj_layer_norm", d.FeatProjLayerNorm, source),
-            NumConvPosEmbeddings = Int(json, "num_conv_pos_embeddings", d.NumConvPosEmbeddings, source),
-            NumConvPosEmbeddingGroups = Int(json, "num_conv_pos_embedding_groups", d.NumConvPosEmbeddingGroups, source),
-            LayerNormEps = Dbl(json, "layer_norm_eps", d.LayerNormEps, source),
-            DoStableLayerNorm = Bool(json, "do_stable_layer_norm", d.DoStableLayerNorm, source),
-            FeatureExtractorCqt = Bool(json, "feature_extractor_cqt", d.FeatureExtractorCqt, source),
-            Deepnorm = Bool(json, "deepnorm", d.Deepnorm, source),
-            MaskTimeProb = Dbl(json, "mask_time_prob", d.MaskTimeProb, source),
-            MaskFeatureProb = Dbl(json, "mask_feature_prob", d.MaskFeatureProb, source),
-            SampleRate = Int(json, "sample_rate", d.SampleRate, source),
-        };
+            // Fields map by [JsonPropertyName]; a missing field keeps MusicHubertConfig's default (the initialisers).
+            // An explicit null keeps the default too, as HF's from_dict does for the fields it knows.
+            var present = new JsonObject(json.Where(kv => kv.Value is not null).Select(kv => KeyValuePair.Create(kv.Key, kv.Value!.DeepClone())));
+            c = present.Deserialize<MertConfig>(FileOptions) ?? throw new InvalidDataException($"{source}: config.json is not a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source}: field '{e.Path?.TrimStart('$', '.')}' has the wrong type (numbers, true/false, strings and lists as in HF's config.json): {e.Message}", e);
+        }
         if (json.TryGetPropertyValue("conv_pos_batch_norm", out var bn) && bn is JsonValue v && v.TryGetValue(out bool b) && b)
             throw new NotSupportedException($"{source}: conv_pos_batch_norm=true is not supported (MERT uses the weight-normed positional convolution).");
         c.Validate(source);
@@ -130,53 +118,7 @@ public sealed record MertConfig
             throw new InvalidDataException($"{source}: layer_norm_eps must be positive.");
     }
 
-    private static JsonNode? Get(JsonObject json, string key) => json.TryGetPropertyValue(key, out var n) ? n : null;
-
-    private static int Int(JsonObject json, string key, int fallback, string source)
-    {
-        var n = Get(json, key);
-        if (n is null) return fallback;
-        try { return n.GetValue<int>(); }
-        catch (Exception e) when (e is FormatException or InvalidOperationException)
-        { throw new InvalidDataException($"{source}: '{key}' must be an integer, got {n.ToJsonString()}.", e); }
-    }
-
-    private static double Dbl(JsonObject json, string key, double fallback, string source)
-    {
-        var n = Get(json, key);
-        if (n is null) return fallback;
-        try { return n.GetValue<double>(); }
-        catch (Exception e) when (e is FormatException or InvalidOperationException)
-        { throw new InvalidDataException($"{source}: '{key}' must be a number, got {n.ToJsonString()}.", e); }
-    }
-
-    private static bool Bool(JsonObject json, string key, bool fallback, string source)
-    {
-        var n = Get(json, key);
-        if (n is null) return fallback;
-        try { return n.GetValue<bool>(); }
-        catch (Exception e) when (e is FormatException or InvalidOperationException)
-        { throw new InvalidDataException($"{source}: '{key}' must be true or false, got {n.ToJsonString()}.", e); }
-    }
-
-    private static string Str(JsonObject json, string key, string fallback, string source)
-    {
-        var n = Get(json, key);
-        if (n is null) return fallback;
-        try { return n.GetValue<string>(); }
-        catch (Exception e) when (e is FormatException or InvalidOperationException)
-        { throw new InvalidDataException($"{source}: '{key}' must be a string, got {n.ToJsonString()}.", e); }
-    }
-
-    private static int[] Ints(JsonObject json, string key, int[] fallback, string source)
-    {
-        var n = Get(json, key);
-        if (n is null) return fallback;
-        if (n is not JsonArray a)
-            throw new InvalidDataException($"{source}: '{key}' must be a list of integers, got {n.ToJsonString()}.");
-        return a.Select(x => x is null ? throw new InvalidDataException($"{source}: '{key}' contains null.")
-            : Int(new JsonObject { ["v"] = x.DeepClone() }, "v", 0, $"{source} '{key}'")).ToArray();
-    }
+    private static readonly JsonSerializerOptions FileOptions = new() { NumberHandling = JsonNumberHandling.Strict };
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"MERT hidden {HiddenSize}, {NumHiddenLayers} layers, {NumAttentionHeads} heads, conv [{string.Join(",", ConvDim)}] " +

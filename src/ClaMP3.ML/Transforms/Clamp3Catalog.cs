@@ -10,17 +10,17 @@ public static class Clamp3Catalog
     /// <param name="embedder">A loaded model (<see cref="Clamp3Embedder.Load"/>), shared by every transform given it.</param>
     public static Clamp3FeaturizerEstimator FeaturizeClamp3Text(this TransformsCatalog catalog, Clamp3Embedder embedder,
         string outputColumnName = "Features", string inputColumnName = "Text", int batchSize = 8) =>
-        new(Clamp3FeaturizerOptions.For(embedder, Clamp3Modality.Text, outputColumnName, inputColumnName, batchSize), embedder);
+        new(Clamp3FeaturizerOptions.For(embedder, Modality.Text, outputColumnName, inputColumnName, batchSize), embedder);
 
     /// <summary>Embeds a score column: interleaved ABC or MTF text (detected as the official code does).</summary>
     public static Clamp3FeaturizerEstimator FeaturizeClamp3Score(this TransformsCatalog catalog, Clamp3Embedder embedder,
         string outputColumnName = "Features", string inputColumnName = "Music", int batchSize = 8) =>
-        new(Clamp3FeaturizerOptions.For(embedder, Clamp3Modality.Score, outputColumnName, inputColumnName, batchSize), embedder);
+        new(Clamp3FeaturizerOptions.For(embedder, Modality.Symbolic, outputColumnName, inputColumnName, batchSize), embedder);
 
     /// <summary>Embeds a column of MERT features (a float vector of rows × 768 values, as the official <c>.npy</c>).</summary>
     public static Clamp3FeaturizerEstimator FeaturizeClamp3Audio(this TransformsCatalog catalog, Clamp3Embedder embedder,
         string outputColumnName = "Features", string inputColumnName = "MertFeatures", int batchSize = 8) =>
-        new(Clamp3FeaturizerOptions.For(embedder, Clamp3Modality.Audio, outputColumnName, inputColumnName, batchSize), embedder);
+        new(Clamp3FeaturizerOptions.For(embedder, Modality.Audio, outputColumnName, inputColumnName, batchSize), embedder);
 
     /// <summary>The options overload: model paths, modality, global or sequence output, batch size, device, error mode.
     /// Models are loaded once per process and shared (<see cref="Clamp3ModelCache"/>).</summary>
@@ -35,7 +35,7 @@ public static class Clamp3ZeroShotCatalog
     /// every label's similarity. Label descriptions may be in any language.</summary>
     public static Clamp3ZeroShotEstimator Clamp3ZeroShotClassify(this TransformsCatalog catalog, Clamp3Embedder embedder,
         IReadOnlyList<string> labels, IReadOnlyList<string>? labelDescriptions = null, string inputColumnName = "Music",
-        Clamp3Modality musicModality = Clamp3Modality.Score, string scoreColumnName = "Score", string predictedLabelColumnName = "PredictedLabel")
+        Modality musicModality = Modality.Symbolic, string scoreColumnName = "Score", string predictedLabelColumnName = "PredictedLabel")
     {
         return new Clamp3ZeroShotEstimator(new Clamp3ZeroShotOptions
         {

@@ -35,7 +35,7 @@ public sealed class Clamp3FeaturizerTransformer : BatchedTransformer
                 throw new ArgumentException("Clamp3FeaturizerOptions.CheckpointPath is required (the CLaMP 3 .pth checkpoint).");
             embedder = Clamp3ModelCache.GetEmbedder(options.ToEmbedderOptions());
         }
-        MertExtractor? mert = options.Modality == Clamp3Modality.Audio && !string.IsNullOrEmpty(options.MertModelPath)
+        MertExtractor? mert = options.Modality == Modality.Audio && !string.IsNullOrEmpty(options.MertModelPath)
             ? Clamp3ModelCache.GetMertExtractor(options.MertModelPath!, options.Device)
             : null;
         var transformer = new Clamp3FeaturizerTransformer(options, embedder, mert);
@@ -44,7 +44,7 @@ public sealed class Clamp3FeaturizerTransformer : BatchedTransformer
     }
 
     private static BatchMapperBase CreateMapper(Clamp3FeaturizerOptions options, Clamp3Embedder embedder, MertExtractor? mert) =>
-        options.Modality == Clamp3Modality.Audio && mert == null
+        options.Modality == Modality.Audio && mert == null
             ? new Clamp3AudioFeatureMapper(options, embedder)
             : new Clamp3StringFeaturizerMapper(options, embedder, mert);
 }
@@ -70,7 +70,7 @@ public sealed class Clamp3FeaturizerEstimator : BatchedEstimator<Clamp3Featurize
     /// <summary>Text for text, scores and audio paths; a float vector for MERT features.</summary>
     internal static void CheckMusicColumn(Clamp3FeaturizerOptions options, SchemaShape.Column column)
     {
-        bool wantsText = options.Modality != Clamp3Modality.Audio || !string.IsNullOrEmpty(options.MertModelPath);
+        bool wantsText = options.Modality != Modality.Audio || !string.IsNullOrEmpty(options.MertModelPath);
         bool isText = column.Kind == SchemaShape.Column.VectorKind.Scalar && column.ItemType is TextDataViewType;
         bool isFloatVector = column.Kind != SchemaShape.Column.VectorKind.Scalar && column.ItemType.RawType == typeof(float);
         if (wantsText && !isText)

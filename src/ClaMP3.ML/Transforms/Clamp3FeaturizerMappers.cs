@@ -17,8 +17,8 @@ internal static class Clamp3FeatureColumns
             return new MappedColumn(options.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, embedder.GlobalDimension));
         int width = options.Modality switch
         {
-            Clamp3Modality.Text => embedder.Config.Text.HiddenSize,
-            Clamp3Modality.Score => embedder.Config.Symbolic.HiddenSize,
+            Modality.Text => embedder.Config.Text.HiddenSize,
+            Modality.Symbolic => embedder.Config.Symbolic.HiddenSize,
             _ => embedder.Config.Audio.HiddenSize,
         };
         return new MappedColumn(options.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single),
@@ -58,8 +58,8 @@ internal sealed class Clamp3StringFeaturizerMapper : BatchMapper<ReadOnlyMemory<
 
     private string Describe() => _options.Modality switch
     {
-        Clamp3Modality.Text => "the text to embed",
-        Clamp3Modality.Score => "ABC or MTF",
+        Modality.Text => "the text to embed",
+        Modality.Symbolic => "ABC or MTF",
         _ => "audio file paths",
     };
 
@@ -73,8 +73,8 @@ internal sealed class Clamp3StringFeaturizerMapper : BatchMapper<ReadOnlyMemory<
         {
             features = _options.Modality switch
             {
-                Clamp3Modality.Text => _embedder.EmbedTexts(strings, _options.FeatureKind),
-                Clamp3Modality.Score => _embedder.EmbedScores(strings, _options.FeatureKind),
+                Modality.Text => _embedder.EmbedTexts(strings, _options.FeatureKind),
+                Modality.Symbolic => _embedder.EmbedScores(strings, _options.FeatureKind),
                 _ => _embedder.EmbedAudioFeaturesBatch(strings.Select(ExtractMert).ToList(), _options.FeatureKind),
             };
         }

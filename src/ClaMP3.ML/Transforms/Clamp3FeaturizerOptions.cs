@@ -3,19 +3,6 @@ using ClaMP3.ML.Transforms.Core;
 
 namespace ClaMP3.ML.Transforms;
 
-/// <summary>What a CLaMP 3 featurizer reads.</summary>
-public enum Clamp3Modality
-{
-    /// <summary>Text in any of XLM-R's 100 languages (a string column).</summary>
-    Text,
-    /// <summary>Sheet music or performance: interleaved ABC or MTF, detected as the official code does (a string column).</summary>
-    Score,
-    /// <summary>MERT features: a float vector column holding rows × audio hidden size values (row-major), as the
-    /// official <c>.npy</c> files; or, when <see cref="Clamp3FeaturizerOptions.MertModelPath"/> is set, a string
-    /// column of audio file paths.</summary>
-    Audio,
-}
-
 /// <summary>Options of a CLaMP 3 featurizer (the "options overload" of the catalog methods).</summary>
 public sealed class Clamp3FeaturizerOptions
 {
@@ -30,7 +17,10 @@ public sealed class Clamp3FeaturizerOptions
     /// <summary><c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
     public string Device { get; set; } = "cpu";
 
-    public Clamp3Modality Modality { get; set; } = Clamp3Modality.Text;
+    /// <summary>Text: a string column. Symbolic: interleaved ABC or MTF, detected as the official code does (a string
+    /// column). Audio: MERT features, a float vector column of rows × audio hidden size values (row-major), as the official
+    /// <c>.npy</c> files; or, when <see cref="MertModelPath"/> is set, a string column of audio file paths.</summary>
+    public Modality Modality { get; set; } = Modality.Text;
     public string InputColumnName { get; set; } = "Text";
     public string OutputColumnName { get; set; } = "Features";
     /// <summary>Global: one vector per row (known size). Sequence: the per-position features, a variable-length
@@ -50,7 +40,7 @@ public sealed class Clamp3FeaturizerOptions
     internal Clamp3FeaturizerOptions Clone() => (Clamp3FeaturizerOptions)MemberwiseClone();
 
     /// <summary>Options naming the files an already loaded embedder came from (what a saved pipeline records).</summary>
-    internal static Clamp3FeaturizerOptions For(Clamp3Embedder embedder, Clamp3Modality modality, string outputColumnName,
+    internal static Clamp3FeaturizerOptions For(Clamp3Embedder embedder, Modality modality, string outputColumnName,
         string inputColumnName, int batchSize) => new()
     {
         CheckpointPath = embedder.Options.CheckpointPath,
@@ -63,6 +53,17 @@ public sealed class Clamp3FeaturizerOptions
         BatchSize = batchSize,
         Precision = embedder.Options.Precision,
         AllowNonFiniteWeights = embedder.Options.AllowNonFiniteWeights,
+    };
+
+    /// <summary>Where the model comes from (the model cache's key, with <see cref="BatchSize"/>).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Clamp3ModelSource ModelSource => new(CheckpointPath)
+    {
+        TokenizerPath = TokenizerPath,
+        ConfigPath = ConfigPath,
+        Device = Device,
+        Precision = Precision,
+        AllowNonFiniteWeights = AllowNonFiniteWeights,
     };
 
     internal Clamp3EmbedderOptions ToEmbedderOptions() => new(CheckpointPath)

@@ -9,9 +9,9 @@ namespace ClaMP3.ML.Transforms;
 /// <summary>Options of zero-shot classification: music → the most similar of several label descriptions.</summary>
 public sealed class Clamp3ZeroShotOptions
 {
-    /// <summary>The music side: checkpoint, modality (<see cref="Clamp3Modality.Score"/> or <see cref="Clamp3Modality.Audio"/>),
+    /// <summary>The music side: checkpoint, modality (<see cref="Modality.Symbolic"/> or <see cref="Modality.Audio"/>),
     /// input column, batch size, device, error mode. Its output column name and feature kind are not used.</summary>
-    public Clamp3FeaturizerOptions Music { get; set; } = new() { Modality = Clamp3Modality.Score, InputColumnName = "Music" };
+    public Clamp3FeaturizerOptions Music { get; set; } = new() { Modality = Modality.Symbolic, InputColumnName = "Music" };
     /// <summary>The class names (the predicted label is one of them).</summary>
     public IReadOnlyList<string> Labels { get; set; } = Array.Empty<string>();
     /// <summary>A text per label that is embedded and compared (any language), e.g. "a lively Irish jig";
@@ -48,8 +48,8 @@ public sealed class Clamp3ZeroShotTransformer : BatchedTransformer
         var descriptions = options.LabelDescriptions ?? options.Labels;
         if (descriptions.Count != options.Labels.Count)
             throw new ArgumentException($"{options.Labels.Count} labels but {descriptions.Count} label descriptions.");
-        if (options.Music.Modality == Clamp3Modality.Text)
-            throw new ArgumentException("Zero-shot classification compares music with text: Music.Modality must be Score or Audio.");
+        if (options.Music.Modality == Modality.Text)
+            throw new ArgumentException("Zero-shot classification compares music with text: Music.Modality must be Symbolic or Audio.");
         var music = options.Music.Clone();
         music.FeatureKind = FeatureKind.Global;
         music.OutputColumnName = options.ScoreColumnName;

@@ -94,7 +94,7 @@ public class ErrorPolicyTests
         var model = ml.Transforms.FeaturizeClamp3(new Clamp3FeaturizerOptions
         {
             CheckpointPath = Clamp3Fixture.Checkpoint, ConfigPath = Clamp3Fixture.Config, TokenizerPath = Clamp3Fixture.Tokenizer,
-            Modality = Clamp3Modality.Text, InputColumnName = "Text",
+            Modality = Modality.Text, InputColumnName = "Text",
         }).Fit(data);
         ml.Model.SaveClamp3(model, data.Schema, good);
         File.WriteAllLines(tsv, ["Text", "A reel."]);

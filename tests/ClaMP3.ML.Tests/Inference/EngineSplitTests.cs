@@ -1,9 +1,11 @@
+using System.Text.Json.Nodes;
 using ClaMP3.ML.Inference;
 using ClaMP3.ML.Inference.Engines;
 using ClaMP3.ML.Loading;
 using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Tests.Model;
 using ClaMP3.ML.Training;
+using ClaMP3.ML.Transforms;
 
 namespace ClaMP3.ML.Tests.Inference;
 
@@ -18,6 +20,19 @@ public class EngineSplitTests
         var references = typeof(Clamp3Embedder).Assembly.GetReferencedAssemblies().Select(a => a.Name!).ToList();
         CollectionAssert.DoesNotContain(references, "TorchSharp", string.Join(", ", references));
         CollectionAssert.Contains(typeof(TorchClamp3Engine).Assembly.GetReferencedAssemblies().Select(a => a.Name!).ToList(), "TorchSharp");
+    }
+
+    [TestMethod]
+    public void ModelingTouchesNoFiles()
+    {
+        // Loading (src/*/Loading) reads files; the modules only compute.
+        var modeling = Path.Combine(TestPaths.RepoRoot, "src", "ClaMP3.ML.TorchSharp", "Modeling");
+        var sources = Directory.GetFiles(modeling, "*.cs", SearchOption.AllDirectories);
+        Assert.IsTrue(sources.Length > 10, $"{modeling}: {sources.Length} files");
+        var offending = sources.SelectMany(f => File.ReadLines(f).Select((line, i) => (f, line, i)))
+            .Where(x => System.Text.RegularExpressions.Regex.IsMatch(x.line, @"\b(File|Directory|Path)\."))
+            .Select(x => $"{Path.GetRelativePath(modeling, x.f)}:{x.i + 1}: {x.line.Trim()}").ToList();
+        Assert.AreEqual(0, offending.Count, string.Join("\n", offending));
     }
 
     [TestMethod]
@@ -81,5 +96,43 @@ public class EngineSplitTests
         StringAssert.Contains(e.Message, ".num_attention_heads");
         e = Assert.ThrowsExactly<Clamp3ConfigException>(() => Clamp3Config.FromJson("[1, 2]"));
         StringAssert.Contains(e.Message, "JSON object");
+
+        // MERT's HF config.json: mapped by attribute, defaults for absent or null fields, wrong types named.
+        static JsonObject Mert(string extra) => (JsonObject)JsonNode.Parse("{\"conv_dim\": [4, 4], \"conv_kernel\": [3, 2], \"conv_stride\": [2, 2], \"num_conv_pos_embeddings\": 8, \"hidden_size\": 16, \"num_attention_heads\": 2" + extra + "}")!;
+        var mert = Modeling.Mert.MertConfig.FromJson(Mert(", \"conv_bias\": null"));
+        Assert.AreEqual(16, mert.HiddenSize);
+        Assert.AreEqual(3072, mert.IntermediateSize);
+        Assert.IsFalse(mert.ConvBias);
+        var m = Assert.ThrowsExactly<InvalidDataException>(() => Modeling.Mert.MertConfig.FromJson(Mert(", \"num_hidden_layers\": \"two\""), "mert/config.json"));
+        StringAssert.Contains(m.Message, "num_hidden_layers");
+        StringAssert.Contains(m.Message, "mert/config.json");
+    }
+}
+
+/// <summary>One vocabulary: the model source record is the cache key, batch size and precision included.</summary>
+[TestClass]
+public class ModelSourceTests
+{
+    [TestMethod]
+    public void TheModelCacheKeysOnTheWholeSourceAndTheBatchSize()
+    {
+        var options = new Clamp3EmbedderOptions(Clamp3Fixture.Checkpoint) { ConfigPath = Clamp3Fixture.Config, BatchSize = 5 };
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, Clamp3Fixture.Checkpoint);
+        var a = Clamp3ModelCache.GetEmbedder(options);
+        Assert.AreSame(a, Clamp3ModelCache.GetEmbedder(options with { CheckpointPath = relative, Device = " CPU" }));
+        Assert.AreNotSame(a, Clamp3ModelCache.GetEmbedder(options with { BatchSize = 6 }));
+        Assert.AreNotSame(a, Clamp3ModelCache.GetEmbedder(options with { Precision = Clamp3Precision.BFloat16 }));
+        Assert.AreEqual(Clamp3Precision.BFloat16, Clamp3ModelCache.GetEmbedder(options with { Precision = Clamp3Precision.BFloat16 }).Precision);
+    }
+
+    [TestMethod]
+    public void FeaturizerAndTrainerOptionsNameTheSameSource()
+    {
+        var featurizer = new Clamp3FeaturizerOptions { CheckpointPath = "a.pth", ConfigPath = "c.json", TokenizerPath = "t.model", Device = "cpu" };
+        var trainer = new Clamp3TrainerOptions { CheckpointPath = "a.pth", ConfigPath = "c.json", TokenizerPath = "t.model" };
+        Assert.AreEqual(featurizer.ModelSource, trainer.ModelSource);
+        Assert.AreEqual(new Clamp3ModelSource("a.pth") { ConfigPath = "c.json", TokenizerPath = "t.model" }, trainer.ModelSource);
+        trainer.ResumeFrom = "b.pth"; // resuming reads the model from the resume checkpoint
+        Assert.AreEqual(new Clamp3ModelSource("b.pth") { ConfigPath = "c.json", TokenizerPath = "t.model" }, trainer.ModelSource);
     }
 }

@@ -27,7 +27,7 @@ public sealed class OnnxEngineBehaviourTests
         var ids = new long[rows * width];
         for (int i = 0; i < ids.Length; i++) ids[i] = 4 + i % 900;
         var mask = Enumerable.Repeat(1f, rows * width).ToArray();
-        return new EncoderBatch(ML.Modeling.Modality.Text, rows, width, ids, null, mask);
+        return new EncoderBatch(ClaMP3.ML.Modality.Text, rows, width, ids, null, mask);
     }
 
     [TestMethod]
@@ -41,7 +41,7 @@ public sealed class OnnxEngineBehaviourTests
         StringAssert.Contains(Assert.Throws<ArgumentOutOfRangeException>(() => engine.Run(badId, true)).Message, "outside");
         var patches = new long[2 * engine.Config.PatchSize];
         patches[5] = 128;
-        var badPatch = new EncoderBatch(ML.Modeling.Modality.Symbolic, 1, 2, patches, null, new[] { 1f, 1f });
+        var badPatch = new EncoderBatch(ClaMP3.ML.Modality.Symbolic, 1, 2, patches, null, new[] { 1f, 1f });
         StringAssert.Contains(Assert.Throws<ArgumentOutOfRangeException>(() => engine.Run(badPatch, true)).Message, "0..127");
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using ClaMP3.ML.Inference;
 using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Preprocessing.Abc;
 using ClaMP3.ML.Preprocessing.Midi;
@@ -41,7 +42,7 @@ public sealed class MixedPrecisionTrainingTests
         CheckpointPath = TrainStepFixture.Checkpoint, ConfigPath = TrainStepFixture.Config, TokenizerPath = TestPaths.Fixture("tokenizer", "spm.model"),
         MusicModality = Modality.Symbolic, OutputDirectory = output, Epochs = epochs, BatchSize = 8, LearningRate = 1e-3, EvalSplit = 0, SaveEvery = 0,
         Loss = new ContrastiveLossOptions { NormalizeFeatures = true, LearnableTemperature = true },
-        RandomTruncation = false, TextDropout = false, Seed = 1, BFloat16 = bf16,
+        RandomTruncation = false, TextDropout = false, Seed = 1, Precision = bf16 ? Clamp3Precision.BFloat16 : Clamp3Precision.Float32,
     };
 
     [TestMethod]
@@ -97,11 +98,11 @@ public sealed class MixedPrecisionTrainingTests
         using var dir = TestPaths.NewTempDir();
         var pairs = TrainerTests.SymbolicPairs();
         var o = DeterministicTrainingTests.Options(Path.Combine(dir.Path, "full"), 2);
-        o.BFloat16 = true;
+        o.Precision = Clamp3Precision.BFloat16;
         var fullSteps = new List<double>();
         Clamp3TrainingLoop.Train(pairs, o, progress: new DeterministicTrainingTests.StepLosses(fullSteps));
         var r = DeterministicTrainingTests.Options(Path.Combine(dir.Path, "resumed"), 2);
-        r.BFloat16 = true;
+        r.Precision = Clamp3Precision.BFloat16;
         r.ResumeFrom = Path.Combine(dir.Path, "full", "epoch_1.pth");
         var resumedSteps = new List<double>();
         Clamp3TrainingLoop.Train(pairs, r, progress: new DeterministicTrainingTests.StepLosses(resumedSteps));

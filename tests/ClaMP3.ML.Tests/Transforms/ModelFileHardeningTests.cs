@@ -35,7 +35,7 @@ public class ModelFileHardeningTests
         {
             CheckpointPath = Path.Combine(weights, "clamp3_tiny.pth"),
             ConfigPath = passConfig ? Path.Combine(weights, "config.json") : null, // else found beside the checkpoint
-            Modality = Clamp3Modality.Score, InputColumnName = "Music", Precision = precision,
+            Modality = Modality.Symbolic, InputColumnName = "Music", Precision = precision,
         };
         var data = ml.Data.LoadFromEnumerable(Items);
         var model = ml.Transforms.FeaturizeClamp3(options).Fit(data);

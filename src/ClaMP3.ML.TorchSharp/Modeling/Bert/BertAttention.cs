@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace ClaMP3.ML.Modeling.Bert;
 
 /// <summary>HF <c>BertAttention</c>: <c>self</c> then <c>output</c>.</summary>
-public sealed class BertAttention : nn.Module
+internal sealed class BertAttention : nn.Module
 {
     // "self" is the state-dict name; C# needs the @ to use it as an identifier.
     private readonly BertSelfAttention @self;

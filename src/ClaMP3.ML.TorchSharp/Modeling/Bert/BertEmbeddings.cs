@@ -6,7 +6,7 @@ namespace ClaMP3.ML.Modeling.Bert;
 
 /// <summary>HF <c>BertEmbeddings</c> (and, with <see cref="ForwardIds"/>, <c>XLMRobertaEmbeddings</c>):
 /// <c>LayerNorm((inputs_embeds + token_type_embeddings[0]) + position_embeddings[pos])</c>; the token type is always 0.</summary>
-public sealed class BertEmbeddings : nn.Module
+internal sealed class BertEmbeddings : nn.Module
 {
     // Field names are the state-dict names; RegisterComponents picks them up by reflection.
     private readonly Embedding word_embeddings;

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace ClaMP3.ML.Modeling.Bert;
 
 /// <summary>HF <c>BertEncoder</c>: the stack <c>layer.0 … layer.N−1</c>.</summary>
-public sealed class BertEncoder : nn.Module
+internal sealed class BertEncoder : nn.Module
 {
     private readonly ModuleList<BertLayer> layer;
 

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace ClaMP3.ML.Modeling.Bert;
 
 /// <summary>HF <c>BertIntermediate</c>: <c>gelu(dense(x))</c> with the exact (erf) GELU.</summary>
-public sealed class BertIntermediate : nn.Module
+internal sealed class BertIntermediate : nn.Module
 {
     private readonly Linear dense;
 

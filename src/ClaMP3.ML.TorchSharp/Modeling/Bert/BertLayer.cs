@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace ClaMP3.ML.Modeling.Bert;
 
 /// <summary>HF <c>BertLayer</c> (post-LN): <c>a = LN1(attn(h) + h)</c>; <c>h' = LN2(W2·gelu(W1·a) + a)</c>.</summary>
-public sealed class BertLayer : nn.Module
+internal sealed class BertLayer : nn.Module
 {
     private readonly BertAttention attention;
     private readonly BertIntermediate intermediate;

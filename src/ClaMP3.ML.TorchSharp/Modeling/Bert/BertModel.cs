@@ -21,8 +21,8 @@ public sealed class BertModel : nn.Module
     }
 
     public BertConfig Config { get; }
-    public BertEmbeddings Embeddings => embeddings;
-    public BertPooler Pooler => pooler;
+    internal BertEmbeddings Embeddings => embeddings;
+    internal BertPooler Pooler => pooler;
 
     /// <summary>BERT over <c>inputs_embeds</c> [B, L, H] with a float mask [B, L] (1 real, 0 padding).</summary>
     public Tensor ForwardEmbeds(Tensor inputsEmbeds, Tensor attentionMask)

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace ClaMP3.ML.Modeling.Bert;
 
 /// <summary>HF <c>BertOutput</c>: <c>LayerNorm(dense(intermediate) + attention_output)</c>.</summary>
-public sealed class BertOutput : nn.Module
+internal sealed class BertOutput : nn.Module
 {
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;

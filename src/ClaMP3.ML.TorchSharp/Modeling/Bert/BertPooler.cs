@@ -6,7 +6,7 @@ namespace ClaMP3.ML.Modeling.Bert;
 
 /// <summary>HF <c>BertPooler</c> (<c>tanh(dense(h[:, 0]))</c>). It is in every official checkpoint, so it is kept for
 /// loading and saving by name, but no CLaMP 3 output uses it.</summary>
-public sealed class BertPooler : nn.Module
+internal sealed class BertPooler : nn.Module
 {
     private readonly Linear dense;
 

@@ -6,7 +6,7 @@ namespace ClaMP3.ML.Modeling.Bert;
 
 /// <summary>HF <c>BertSelfAttention</c> (eval, absolute positions): heads are contiguous blocks of head_dim;
 /// <c>softmax(q·kᵀ/√d + mask)·v</c> through libtorch's scaled_dot_product_attention (same maths as eager).</summary>
-public sealed class BertSelfAttention : nn.Module
+internal sealed class BertSelfAttention : nn.Module
 {
     private readonly Linear query;
     private readonly Linear key;

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace ClaMP3.ML.Modeling.Bert;
 
 /// <summary>HF <c>BertSelfOutput</c>: <c>LayerNorm(dense(context) + input)</c> (post-LN; dropout on the projection only in train mode with a configured rate).</summary>
-public sealed class BertSelfOutput : nn.Module
+internal sealed class BertSelfOutput : nn.Module
 {
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;

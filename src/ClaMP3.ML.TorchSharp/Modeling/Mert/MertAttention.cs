@@ -6,7 +6,7 @@ namespace ClaMP3.ML.Modeling.Mert;
 
 /// <summary>HF <c>HubertAttention</c> (self-attention, no mask): q is scaled by head_dim^−½ after its projection,
 /// per-head softmax(q·kᵀ)·v, then <c>out_proj</c>.</summary>
-public sealed class MertAttention : nn.Module<Tensor, Tensor>
+internal sealed class MertAttention : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // HF state-dict names
     public readonly Linear k_proj;

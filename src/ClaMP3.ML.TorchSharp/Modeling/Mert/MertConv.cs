@@ -12,7 +12,7 @@ namespace ClaMP3.ML.Modeling.Mert;
 /// t·s·C, so the patches are one strided view of the input and the convolution is a GEMM against the weight reordered
 /// to [C_out, k·C_in]. On CUDA the GEMM's im2col copy costs more than cuDNN's convolution (the GEMM convs ran at 0.52×
 /// conv1d on an H200), so there it is <c>conv1d</c>.</remarks>
-public sealed class MertConv : nn.Module<Tensor, Tensor>
+internal sealed class MertConv : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // HF state-dict names
     public readonly Parameter weight;

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace ClaMP3.ML.Modeling.Mert;
 
 /// <summary>HF <c>HubertEncoder</c> (post-LN; MERT) or <c>HubertEncoderStableLayerNorm</c> (<c>encoder</c>).</summary>
-public sealed class MertEncoder : nn.Module<Tensor, Tensor>
+internal sealed class MertEncoder : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // HF state-dict names
     public readonly MertPositionalConvEmbedding pos_conv_embed;

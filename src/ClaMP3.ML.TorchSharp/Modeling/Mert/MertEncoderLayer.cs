@@ -6,7 +6,7 @@ namespace ClaMP3.ML.Modeling.Mert;
 
 /// <summary>HF <c>HubertEncoderLayer</c> (post-LN: h = LN1(h + Attn(h)); h = LN2(h + FF(h))) or, for
 /// <c>do_stable_layer_norm</c>, <c>HubertEncoderLayerStableLayerNorm</c> (pre-LN: h += Attn(LN1(h)); h += FF(LN2(h))).</summary>
-public sealed class MertEncoderLayer : nn.Module<Tensor, Tensor>
+internal sealed class MertEncoderLayer : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // HF state-dict names
     public readonly MertAttention attention;

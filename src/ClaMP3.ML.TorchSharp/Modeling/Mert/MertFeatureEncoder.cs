@@ -6,7 +6,7 @@ namespace ClaMP3.ML.Modeling.Mert;
 
 /// <summary>HF <c>HubertFeatureEncoder</c> (<c>feature_extractor</c>): the strided CNN from raw samples to frames.
 /// Output is (B, T, C) = HF's <c>extract_features</c> after its <c>transpose(1, 2)</c>.</summary>
-public sealed class MertFeatureEncoder : nn.Module<Tensor, Tensor>
+internal sealed class MertFeatureEncoder : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // HF state-dict names
     public readonly ModuleList<MertFeatureEncoderLayer> conv_layers;

@@ -7,7 +7,7 @@ namespace ClaMP3.ML.Modeling.Mert;
 /// <summary>One layer of HF <c>HubertFeatureEncoder.conv_layers</c>: conv → norm → exact GELU, channels-last.
 /// Covers <c>HubertGroupNormConvLayer</c> (GroupNorm(C, C) over time, eps 1e-5), <c>HubertLayerNormConvLayer</c>
 /// (LayerNorm over channels, eps 1e-5 hard-coded in HF) and <c>HubertNoLayerNormConvLayer</c>.</summary>
-public sealed class MertFeatureEncoderLayer : nn.Module<Tensor, Tensor>
+internal sealed class MertFeatureEncoderLayer : nn.Module<Tensor, Tensor>
 {
     public enum NormKind { None, Group, Layer }
 

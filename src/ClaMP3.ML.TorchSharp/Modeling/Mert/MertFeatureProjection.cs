@@ -6,7 +6,7 @@ namespace ClaMP3.ML.Modeling.Mert;
 
 /// <summary><c>MusicHubertFeatureProjection</c> (<c>feature_projection</c>): LayerNorm (if <c>feat_proj_layer_norm</c>)
 /// then Linear(C → H). Dropout is inactive in eval.</summary>
-public sealed class MertFeatureProjection : nn.Module<Tensor, Tensor>
+internal sealed class MertFeatureProjection : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // HF state-dict names
     public readonly LayerNorm? layer_norm;

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace ClaMP3.ML.Modeling.Mert;
 
 /// <summary>HF <c>HubertFeedForward</c>: <c>output_dense(gelu(intermediate_dense(x)))</c> (dropouts off in eval).</summary>
-public sealed class MertFeedForward : nn.Module<Tensor, Tensor>
+internal sealed class MertFeedForward : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // HF state-dict names
     public readonly Linear intermediate_dense;

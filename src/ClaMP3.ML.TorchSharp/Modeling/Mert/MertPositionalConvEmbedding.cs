@@ -6,7 +6,7 @@ namespace ClaMP3.ML.Modeling.Mert;
 
 /// <summary>HF <c>HubertPositionalConvEmbedding</c> (<c>encoder.pos_conv_embed</c>): a grouped, weight-normed conv
 /// over time, same padding, the last frame dropped when the kernel is even (<c>HubertSamePadLayer</c>), then GELU.</summary>
-public sealed class MertPositionalConvEmbedding : nn.Module<Tensor, Tensor>
+internal sealed class MertPositionalConvEmbedding : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // HF state-dict names
     public readonly WeightNormConv1d conv;

@@ -11,9 +11,9 @@ public sealed class MusicHubertModel : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // HF state-dict names
     public readonly Parameter? masked_spec_embed;
-    public readonly MertFeatureEncoder feature_extractor;
-    public readonly MertFeatureProjection feature_projection;
-    public readonly MertEncoder encoder;
+    internal readonly MertFeatureEncoder feature_extractor;
+    internal readonly MertFeatureProjection feature_projection;
+    internal readonly MertEncoder encoder;
 #pragma warning restore IDE1006
 
     public MertConfig Config { get; }
