@@ -1,0 +1,98 @@
+using ClaMP3.ML.Checkpoints;
+using ClaMP3.ML.Inference;
+using ClaMP3.ML.Modeling;
+
+namespace ClaMP3.ML.Onnx;
+
+/// <summary>
+/// Writes a CLaMP 3 checkpoint as ONNX models (opset 17, dynamic batch and length axes, weights as initializers):
+/// <c>text.onnx</c>, <c>symbolic.onnx</c>, <c>audio.onnx</c> (see <see cref="Clamp3OnnxGraphs"/>), optionally
+/// <c>mert.onnx</c>, plus <c>config.json</c>, the tokenizer model named by the config (copied) and <c>manifest.json</c>.
+/// The same checkpoint gives the same bytes.
+/// </summary>
+public static class Clamp3OnnxExporter
+{
+    public static readonly string[] ModelKeys = { "text", "symbolic", "audio" };
+
+    /// <param name="checkpointPath">An official CLaMP 3 checkpoint (<c>.pth</c>), a bare state dict or <c>.safetensors</c>.</param>
+    /// <param name="outputDirectory">Created if needed; existing model files are replaced.</param>
+    /// <param name="configPath">A <c>config.json</c>; default: a sibling naming the checkpoint, else inferred from the tensors.</param>
+    /// <param name="mertDirectory">An HF MERT folder to export as <c>mert.onnx</c> too.</param>
+    /// <exception cref="OnnxExportException">A tensor is missing, mis-shaped, not floating point or not finite (named).</exception>
+    public static OnnxExportManifest Export(string checkpointPath, string outputDirectory, string? configPath = null,
+        OnnxPrecision precision = OnnxPrecision.Float32, string? mertDirectory = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
+        ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
+        if (!File.Exists(checkpointPath)) throw new FileNotFoundException($"CLaMP 3 checkpoint not found: {checkpointPath}", checkpointPath);
+        var stateDict = CheckpointReader.Read(checkpointPath);
+        var config = ResolveConfig(stateDict, checkpointPath, configPath);
+        // Read the MERT folder before writing anything, so a bad one leaves no half export.
+        var mert = mertDirectory is null ? null : MertOnnxExporter.ReadSource(mertDirectory);
+        Directory.CreateDirectory(outputDirectory);
+
+        var source = $"checkpoint {checkpointPath}";
+        bool int8 = precision == OnnxPrecision.Int8;
+        var metadata = Metadata(precision);
+        var models = new List<OnnxModelEntry>
+        {
+            OnnxFiles.WriteModel(outputDirectory, "text", Clamp3OnnxGraphs.Text(config, stateDict, source, int8).ToModel(OnnxExportManifest.ExporterVersion, metadata)),
+            OnnxFiles.WriteModel(outputDirectory, "symbolic", Clamp3OnnxGraphs.Symbolic(config, stateDict, source, int8).ToModel(OnnxExportManifest.ExporterVersion, metadata)),
+            OnnxFiles.WriteModel(outputDirectory, "audio", Clamp3OnnxGraphs.Audio(config, stateDict, source, int8).ToModel(OnnxExportManifest.ExporterVersion, metadata)),
+        };
+        var tokenizer = CopyTokenizer(config, outputDirectory);
+        var written = config with { TokenizerModel = tokenizer, CheckpointFileName = Path.GetFileName(checkpointPath) };
+        OnnxFiles.WriteAtomically(Path.Combine(outputDirectory, ConfigFile), s => s.Write(System.Text.Encoding.UTF8.GetBytes(written.ToJson())));
+        string? mertConfig = null, mertSha = null;
+        if (mert is not null)
+        {
+            models.Add(MertOnnxExporter.WriteModel(mert, outputDirectory, precision));
+            (mertConfig, mertSha) = (MertOnnxExporter.ConfigFile, mert.WeightsSha256);
+        }
+        var manifest = new OnnxExportManifest
+        {
+            Directory = outputDirectory,
+            Precision = precision,
+            Opset = OnnxGraph.Opset,
+            ExporterVersionWritten = OnnxExportManifest.ExporterVersion,
+            CheckpointFile = Path.GetFileName(checkpointPath),
+            CheckpointSha256 = OnnxExportManifest.Sha256Of(checkpointPath),
+            ConfigFile = ConfigFile,
+            MertConfigFile = mertConfig,
+            MertWeightsSha256 = mertSha,
+            Models = models,
+        };
+        manifest.Write();
+        return manifest;
+    }
+
+    public const string ConfigFile = "config.json";
+
+    /// <summary>The config the export is written for: explicit, a sibling naming the checkpoint, or inferred; always checked against the tensors.</summary>
+    internal static Clamp3Config ResolveConfig(StateDict stateDict, string checkpointPath, string? configPath)
+    {
+        var shapes = stateDict.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal);
+        var description = $"checkpoint {checkpointPath}";
+        Clamp3CheckpointInspector.RequireClamp3(shapes, description);
+        configPath ??= Clamp3ModelLoader.FindSiblingConfig(checkpointPath);
+        var config = configPath is not null ? Clamp3Config.Load(configPath) : Clamp3Config.Infer(shapes, checkpointPath);
+        config.CheckAgainst(shapes, description);
+        return config;
+    }
+
+    internal static IEnumerable<KeyValuePair<string, string>> Metadata(OnnxPrecision precision) => new[]
+    {
+        new KeyValuePair<string, string>("clamp3.exporter_version", OnnxExportManifest.ExporterVersion),
+        new KeyValuePair<string, string>("clamp3.precision", precision == OnnxPrecision.Int8 ? "int8" : "float32"),
+    };
+
+    private static string? CopyTokenizer(Clamp3Config config, string outputDirectory)
+    {
+        if (config.TokenizerModel is not { } path || !File.Exists(path)) return null;
+        var name = Path.GetFileName(path);
+        var target = Path.Combine(outputDirectory, name);
+        if (!string.Equals(Path.GetFullPath(path), Path.GetFullPath(target), StringComparison.Ordinal))
+            OnnxFiles.WriteAtomically(target, s => { using var f = File.OpenRead(path); f.CopyTo(s); });
+        return name;
+    }
+}

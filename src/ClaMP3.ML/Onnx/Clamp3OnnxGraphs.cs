@@ -1,0 +1,135 @@
+using ClaMP3.ML.Checkpoints;
+using ClaMP3.ML.Modeling;
+
+namespace ClaMP3.ML.Onnx;
+
+/// <summary>
+/// The three CLaMP 3 encoders as ONNX graphs, each with inputs <c>attention_mask</c> [batch, length] (float, 1 real,
+/// 0 padding) plus <c>input_ids</c> [batch, length] (text, int64), <c>patches</c> [batch, length, patch_size] (symbolic,
+/// int64 character ids 0..127) or <c>features</c> [batch, length, hidden] (audio, float), and outputs <c>sequence</c>
+/// [batch, length, hidden] (last hidden state) and <c>global</c> [batch, D] (masked mean → projection). The segment
+/// weighting of long inputs stays in C# (<see cref="Inference.Clamp3Embedder"/>).
+/// </summary>
+/// <remarks>Semantics as <see cref="Clamp3Model"/> (HF BERT / XLM-R, eval): XLM-R positions
+/// <c>cumsum(ids≠pad)·(ids≠pad)+pad</c>, BERT positions 0..L−1, token type 0, post-LN layers, exact GELU, additive
+/// mask <c>(1−m)·finfo(float32).min</c>. The M3 patch embedding is a gather-sum of patch_size rows of the transposed
+/// <c>patch_embedding</c> weight plus its bias (never the one-hot matmul).</remarks>
+internal static class Clamp3OnnxGraphs
+{
+    public static OnnxGraph Text(Clamp3Config config, IReadOnlyDictionary<string, CheckpointTensor> weights, string source, bool int8)
+    {
+        var c = config.Text;
+        var b = new OnnxNetworkBuilder(new OnnxGraph("clamp3_text"), weights, source, int8);
+        var g = b.Graph;
+        var ids = g.Input("input_ids", OnnxType.Int64, "batch", "length");
+        var mask = g.Input("attention_mask", OnnxType.Float, "batch", "length");
+        const string p = "text_model.";
+        var pad = g.Scalar((long)c.PadTokenId);
+        var notPad = g.Node("Cast", new[] { g.Node("Not", new[] { g.Node("Equal", new[] { ids, pad }) }) }, new[] { new OnnxAttr("to", (int)OnnxType.Int64) });
+        var positions = g.Node("Add", new[] { g.Node("Mul", new[] { g.Node("CumSum", new[] { notPad, g.Scalar(1L) }), notPad }), pad });
+        var words = g.Node("Gather", new[] { b.Parameter(p + "embeddings.word_embeddings.weight", c.VocabSize, c.HiddenSize), ids });
+        var x = g.Node("Add", new[] { words, TokenType0(b, p, c) });
+        x = g.Node("Add", new[] { x, g.Node("Gather", new[] { b.Parameter(p + "embeddings.position_embeddings.weight", c.MaxPositionEmbeddings, c.HiddenSize), positions }) });
+        var hidden = Encoder(b, b.LayerNorm(x, p + "embeddings.LayerNorm", c.HiddenSize, c.LayerNormEps), mask, p, c);
+        Outputs(b, hidden, mask, "text_proj", c, config.Clamp3HiddenSize);
+        return g;
+    }
+
+    public static OnnxGraph Symbolic(Clamp3Config config, IReadOnlyDictionary<string, CheckpointTensor> weights, string source, bool int8)
+    {
+        var c = config.Symbolic;
+        int patchSize = config.PatchSize, vocab = Clamp3Config.PatchVocabSize, h = c.HiddenSize;
+        var b = new OnnxNetworkBuilder(new OnnxGraph("clamp3_symbolic"), weights, source, int8);
+        var g = b.Graph;
+        var patches = g.Input("patches", OnnxType.Int64, "batch", "length", (long)patchSize);
+        var mask = g.Input("attention_mask", OnnxType.Float, "batch", "length");
+        // Row p·128 + id of the transposed weight is the column the official one-hot selects.
+        var w = b.Weight("symbolic_model.patch_embedding.weight", h, (long)patchSize * vocab);
+        long columns = (long)patchSize * vocab;
+        var table = new float[w.Length];
+        for (int o = 0; o < h; o++)
+            for (long k = 0; k < columns; k++) table[k * h + o] = w[o * columns + k];
+        var tableName = g.Floats("symbolic_model.patch_embedding.weight_t", table, columns, h);
+        string? sum = null;
+        for (int position = 0; position < patchSize; position++)
+        {
+            var ids = g.Node("Gather", new[] { patches, g.Scalar((long)position) }, new[] { new OnnxAttr("axis", 2L) });
+            var rows = g.Node("Gather", new[] { tableName, position == 0 ? ids : g.Node("Add", new[] { ids, g.Scalar((long)position * vocab) }) });
+            sum = sum is null ? rows : g.Node("Add", new[] { sum, rows });
+        }
+        var embeds = g.Node("Add", new[] { sum!, b.Parameter("symbolic_model.patch_embedding.bias", h) });
+        var hidden = Encoder(b, BertEmbeddings(b, embeds, "symbolic_model.base.", c), mask, "symbolic_model.base.", c);
+        Outputs(b, hidden, mask, "symbolic_proj", c, config.Clamp3HiddenSize);
+        return g;
+    }
+
+    public static OnnxGraph Audio(Clamp3Config config, IReadOnlyDictionary<string, CheckpointTensor> weights, string source, bool int8)
+    {
+        var c = config.Audio;
+        var b = new OnnxNetworkBuilder(new OnnxGraph("clamp3_audio"), weights, source, int8);
+        var g = b.Graph;
+        var features = g.Input("features", OnnxType.Float, "batch", "length", (long)config.AudioFeatureDim);
+        var mask = g.Input("attention_mask", OnnxType.Float, "batch", "length");
+        var hidden = Encoder(b, BertEmbeddings(b, features, "audio_model.", c), mask, "audio_model.", c);
+        Outputs(b, hidden, mask, "audio_proj", c, config.Clamp3HiddenSize);
+        return g;
+    }
+
+    private static string TokenType0(OnnxNetworkBuilder b, string prefix, BertConfig c)
+    {
+        var name = prefix + "embeddings.token_type_embeddings.weight";
+        var table = b.Weight(name, c.TypeVocabSize, c.HiddenSize);
+        return b.Graph.Floats(name + "_row0", table.AsSpan(0, c.HiddenSize).ToArray(), c.HiddenSize);
+    }
+
+    /// <summary>BERT with inputs_embeds: LayerNorm(x + token_type[0] + position[0..L−1]).</summary>
+    private static string BertEmbeddings(OnnxNetworkBuilder b, string x, string prefix, BertConfig c)
+    {
+        var g = b.Graph;
+        var table = b.Parameter(prefix + "embeddings.position_embeddings.weight", c.MaxPositionEmbeddings, c.HiddenSize);
+        var length = g.Node("Shape", new[] { x }, new[] { new OnnxAttr("start", 1L), new OnnxAttr("end", 2L) });
+        var positions = g.Node("Slice", new[] { table, g.Vector(0), length, g.Vector(0) });
+        var sum = g.Node("Add", new[] { g.Node("Add", new[] { x, TokenType0(b, prefix, c) }), positions });
+        return b.LayerNorm(sum, prefix + "embeddings.LayerNorm", c.HiddenSize, c.LayerNormEps);
+    }
+
+    /// <summary>The post-LN encoder layers over [B, L, H] with HF's additive key mask.</summary>
+    private static string Encoder(OnnxNetworkBuilder b, string x, string mask, string prefix, BertConfig c)
+    {
+        var g = b.Graph;
+        int h = c.HiddenSize;
+        var inverted = g.Node("Sub", new[] { g.Scalar(1f), mask });
+        var additive = g.Node("Unsqueeze", new[] { g.Node("Mul", new[] { inverted, g.Scalar(float.MinValue) }), g.Vector(1, 2) }); // [B, 1, 1, L]
+        float scale = (float)(1.0 / Math.Sqrt(c.HeadDim));
+        for (int i = 0; i < c.NumHiddenLayers; i++)
+        {
+            var l = $"{prefix}encoder.layer.{i}.";
+            var q = b.Linear(x, l + "attention.self.query", h, h, true, scale);
+            var k = b.Linear(x, l + "attention.self.key", h, h, true);
+            var v = b.Linear(x, l + "attention.self.value", h, h, true);
+            var context = b.SelfAttention(q, k, v, c.NumAttentionHeads, c.HeadDim, additive);
+            var attention = b.Linear(context, l + "attention.output.dense", h, h, true);
+            var a = b.LayerNorm(g.Node("Add", new[] { attention, x }), l + "attention.output.LayerNorm", h, c.LayerNormEps);
+            var inner = b.Gelu(b.Linear(a, l + "intermediate.dense", h, c.IntermediateSize, true));
+            var output = b.Linear(inner, l + "output.dense", c.IntermediateSize, h, true);
+            x = b.LayerNorm(g.Node("Add", new[] { output, a }), l + "output.LayerNorm", h, c.LayerNormEps);
+        }
+        return x;
+    }
+
+    /// <summary><c>sequence</c> = the last hidden state; <c>global</c> = projection of Σ h·m / Σ m.</summary>
+    private static void Outputs(OnnxNetworkBuilder b, string hidden, string mask, string projection, BertConfig c, int globalSize)
+    {
+        var g = b.Graph;
+        g.Node("Identity", new[] { hidden }, output: "sequence");
+        g.Output("sequence", OnnxType.Float, "batch", "length", (long)c.HiddenSize);
+        var m = g.Node("Unsqueeze", new[] { mask, g.Vector(2) });
+        var axis = g.Vector(1);
+        var keep = new[] { new OnnxAttr("keepdims", 0L) };
+        var sum = g.Node("ReduceSum", new[] { g.Node("Mul", new[] { hidden, m }), axis }, keep);
+        var count = g.Node("ReduceSum", new[] { m, axis }, keep);
+        var projected = b.Linear(g.Node("Div", new[] { sum, count }), projection, c.HiddenSize, globalSize, false);
+        g.Node("Identity", new[] { projected }, output: "global");
+        g.Output("global", OnnxType.Float, "batch", (long)globalSize);
+    }
+}
