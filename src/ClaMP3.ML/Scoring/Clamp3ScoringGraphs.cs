@@ -29,7 +29,7 @@ internal static class Clamp3ScoringGraphs
     public static OnnxGraph StateCarrier(string inputColumn, byte[] state)
     {
         var g = new OnnxGraph("clamp3_state");
-        g.Input(inputColumn, OnnxType.String, 1L);
+        g.Input(inputColumn, OnnxType.String, 1L, 1L); // ML.NET feeds a scalar column as [1, 1]
         var constant = g.Bytes("clamp3_state_bytes", state, state.LongLength);
         g.Node("Identity", new[] { constant }, output: StateColumn);
         g.Output(StateColumn, OnnxType.UInt8, state.LongLength);
@@ -68,7 +68,7 @@ internal static class Clamp3ScoringGraphs
         var g = b.Graph;
         var samples = g.Node("Reshape", new[] { g.Input(SamplesColumn, OnnxType.Float, 1L, "samples"), g.Vector(-1) }); // [M]
         var perWindow = MertPerWindow(g, samples, mert, mertWeights, mertSource, int8); // [W, L, H]
-        var features = g.Node("ReduceMean", new[] { perWindow, g.Vector(1) }, new[] { new OnnxAttr("keepdims", 0L) }); // [W, H]
+        var features = g.Node("ReduceMean", new[] { perWindow }, new[] { new OnnxAttr("axes", new long[] { 1 }), new OnnxAttr("keepdims", 0L) }); // [W, H]; opset 17: axes is an attribute
         var zeroRow = g.Floats("audio_frame_row", new float[config.AudioFeatureDim], 1, config.AudioFeatureDim);
         var framed = g.Node("Concat", new[] { zeroRow, features, zeroRow }, new[] { new OnnxAttr("axis", 0L) }); // [W + 2, H]
         var (segments, mask, segmentWeights) = Segment(g, framed, config.MaxAudioLength);
