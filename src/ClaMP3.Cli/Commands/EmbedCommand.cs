@@ -3,6 +3,7 @@ using System.Diagnostics;
 using ClaMP3.ML.Inference;
 using ClaMP3.ML.Tokenization;
 using ClaMP3.ML.IO;
+using ClaMP3.ML.Onnx;
 
 namespace ClaMP3.Cli.Commands;
 
@@ -17,7 +18,7 @@ public sealed class EmbedCommand : ICliCommand
     {
         var input = new Argument<string>("INPUT") { Description = "A .txt/.abc/.mtf/.npy file, or a folder walked recursively for them." };
         var output = new Argument<string>("OUTPUT_DIR") { Description = "Where <relative path>/<stem>.npy outputs go (existing outputs are skipped)." };
-        var checkpoint = new Option<string>("--checkpoint") { Description = "CLaMP 3 checkpoint (.pth / .safetensors).", Required = true };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "CLaMP 3 checkpoint (.pth / .safetensors); with --onnx optional (then the folder must come from it)." };
         var config = new Option<string?>("--config") { Description = "config.json (default: a config.json beside the checkpoint naming it, else inferred from the checkpoint)." };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "XLM-R sentencepiece.bpe.model (default: the config's tokenizer_model); needed for .txt inputs." };
         var global = new Option<bool>("--global") { Description = "Write global features (1, D) instead of sequence features (1, N, H)." };
@@ -25,18 +26,21 @@ public sealed class EmbedCommand : ICliCommand
         var batchSize = new Option<int>("--batch-size") { Description = "Segments per forward pass.", DefaultValueFactory = _ => 8 };
         var bf16 = new Option<bool>("--bf16") { Description = "Compute in bfloat16 (faster on CPUs with BF16 support; not the official float32 numbers)." };
         var mert = new Option<string?>("--mert") { Description = "A MERT-v1-95M folder: also embed audio files (.wav .mp3 .flac .ogg) directly, audio → MERT → CLaMP 3 in one run." };
+        var onnx = new Option<string?>("--onnx") { Description = "A folder from `clamp3 export onnx`: run the encoders (and MERT, if exported) in ONNX Runtime." };
+        var threads = new Option<int>("--threads") { Description = "CPU threads of the ONNX Runtime engine (0 = one per core).", DefaultValueFactory = _ => 0 };
         var command = new Command("embed", "Extract CLaMP 3 features like code/extract_clamp3.py.")
         {
-            input, output, checkpoint, config, tokenizer, global, device, batchSize, bf16, mert,
+            input, output, checkpoint, config, tokenizer, global, device, batchSize, bf16, mert, onnx, threads,
         };
         command.SetAction(parse => Run(new EmbedJobOptions(
             parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(checkpoint)!, parse.GetValue(config), parse.GetValue(tokenizer),
-            parse.GetValue(global), parse.GetValue(device)!, parse.GetValue(batchSize), parse.GetValue(bf16), parse.GetValue(mert)), Console.Out, Console.Error));
+            parse.GetValue(global), parse.GetValue(device)!, parse.GetValue(batchSize), parse.GetValue(bf16), parse.GetValue(mert),
+            parse.GetValue(onnx), parse.GetValue(threads)), Console.Out, Console.Error));
         return command;
     }
 
-    internal sealed record EmbedJobOptions(string Input, string OutputDir, string Checkpoint, string? Config, string? Tokenizer,
-        bool Global, string Device, int BatchSize, bool BFloat16, string? Mert = null);
+    internal sealed record EmbedJobOptions(string Input, string OutputDir, string? Checkpoint, string? Config, string? Tokenizer,
+        bool Global, string Device, int BatchSize, bool BFloat16, string? Mert = null, string? Onnx = null, int Threads = 0);
 
     internal static readonly string[] Extensions = { ".txt", ".abc", ".mtf", ".npy" };
     /// <summary>Audio files, embedded through MERT when <c>--mert</c> is given (matched in any case, as <c>clamp3 mert</c>).</summary>
@@ -46,7 +50,10 @@ public sealed class EmbedCommand : ICliCommand
     internal static int Run(EmbedJobOptions options, TextWriter stdout, TextWriter stderr)
     {
         if (options.BatchSize < 1) { stderr.WriteLine("error: --batch-size must be at least 1."); return 2; }
-        var files = FindInputs(options.Input, stderr, withAudio: options.Mert is not null);
+        if (options.Checkpoint is null && options.Onnx is null) { stderr.WriteLine("error: --checkpoint is required (or --onnx DIR from `clamp3 export onnx`)."); return 2; }
+        if (options.Threads < 0) { stderr.WriteLine("error: --threads must be 0 (default) or positive."); return 2; }
+        bool onnxMert = options.Onnx is not null && OnnxHasMert(options.Onnx);
+        var files = FindInputs(options.Input, stderr, withAudio: options.Mert is not null || onnxMert);
         if (files is null) return 2;
         stdout.WriteLine($"Found {files.Count} files in total");
         if (files.Count == 0) return 1;
@@ -55,14 +62,17 @@ public sealed class EmbedCommand : ICliCommand
         MertExtractor? mertExtractor = null;
         try
         {
-            if (options.Mert is not null) mertExtractor = MertExtractor.Load(options.Mert, options.Device);
-            embedder = Clamp3Embedder.Load(new Clamp3EmbedderOptions(options.Checkpoint)
+            if (onnxMert) mertExtractor = new MertExtractor(new OnnxMertEngine(options.Onnx!, options.Threads, OnnxSessions.IsCuda(options.Device)));
+            else if (options.Mert is not null) mertExtractor = MertExtractor.Load(options.Mert, options.Device);
+            embedder = Clamp3Embedder.Load(new Clamp3EmbedderOptions(options.Checkpoint ?? "")
             {
                 ConfigPath = options.Config,
                 TokenizerPath = options.Tokenizer,
                 Device = options.Device,
                 BatchSize = options.BatchSize,
                 Precision = options.BFloat16 ? Clamp3Precision.BFloat16 : Clamp3Precision.Float32,
+                OnnxDirectory = options.Onnx,
+                Threads = options.Threads,
             });
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -75,7 +85,7 @@ public sealed class EmbedCommand : ICliCommand
         using (embedder)
         {
             var kind = options.Global ? FeatureKind.Global : FeatureKind.Sequence;
-            stdout.WriteLine($"Using device: {embedder.Device}; config: {embedder.Config.Source}");
+            stdout.WriteLine($"Using {embedder.EngineDescription}; config: {embedder.Config.Source}");
             var progress = new Progress(files.Count, stdout);
             var claimed = new Dictionary<string, string>(StringComparer.Ordinal);
             var pending = new List<(string Source, string Target, PreparedInput Input)>();
@@ -125,6 +135,13 @@ public sealed class EmbedCommand : ICliCommand
             progress.Finish();
             return progress.SucceededCount + progress.SkippedCount > 0 ? 0 : 1;
         }
+    }
+
+    /// <summary>True when an ONNX export folder lists a MERT model (then audio files go through it).</summary>
+    private static bool OnnxHasMert(string directory)
+    {
+        try { return OnnxExportManifest.Load(directory).Model("mert") is not null; }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException) { return false; } // reported when the embedder loads
     }
 
     /// <summary>The input files with their paths relative to INPUT (a single file: its own name), in a stable order.</summary>

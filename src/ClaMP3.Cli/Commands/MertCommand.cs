@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using ClaMP3.ML.Inference;
 using ClaMP3.ML.IO;
+using ClaMP3.ML.Onnx;
 using ClaMP3.ML.Preprocessing.Audio;
 
 namespace ClaMP3.Cli.Commands;
@@ -15,27 +16,29 @@ public sealed class MertCommand : ICliCommand
     {
         var input = new Argument<string>("input") { Description = "An audio file or a folder searched recursively (.wav .mp3 .flac .ogg, any case)." };
         var output = new Argument<string>("output-dir") { Description = "Folder for <relative path>/<stem>.npy; existing outputs are skipped (resume)." };
-        var model = new Option<string>("--model") { Description = "HF MERT folder: config.json + model.safetensors or pytorch_model.bin (e.g. m-a-p/MERT-v1-95M).", Required = true };
+        var model = new Option<string?>("--model") { Description = "HF MERT folder: config.json + model.safetensors or pytorch_model.bin (e.g. m-a-p/MERT-v1-95M)." };
+        var onnx = new Option<string?>("--onnx") { Description = "A folder from `clamp3 export onnx --mert`: run MERT in ONNX Runtime (--threads sets its threads)." };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var layers = new Option<bool>("--layers") { Description = "Save every hidden state (L, W, H) instead of their mean (1, W, H) (extract_mert.py without --mean_features)." };
         var batch = new Option<int>("--batch") { Description = "5 s windows per forward pass.", DefaultValueFactory = _ => 4 };
         var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch (0 = its default: one per core; use fewer on a shared machine).", DefaultValueFactory = _ => 0 };
         var command = new Command("mert", "Extract MERT features from audio files (what CLaMP 3's audio encoder reads).")
         {
-            input, output, model, device, layers, batch, threads,
+            input, output, model, device, layers, batch, threads, onnx,
         };
         command.SetAction(r =>
         {
-            if (r.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(r.GetValue(threads));
-            return Run(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(model)!, r.GetValue(device)!, r.GetValue(layers), r.GetValue(batch));
+            if (r.GetValue(onnx) is null && r.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(r.GetValue(threads));
+            return Run(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(model), r.GetValue(device)!, r.GetValue(layers), r.GetValue(batch),
+                onnxDirectory: r.GetValue(onnx), threads: Math.Max(0, r.GetValue(threads)));
         });
         return command;
     }
 
     /// <summary>Returns 0 when the run completed (files that could not be read are reported and skipped, as the official
     /// script logs and skips them), 1 when nothing could be started (bad model or input path).</summary>
-    internal static int Run(string input, string outputDir, string modelDir, string device, bool saveLayers, int batch,
-        TextWriter? stdout = null, TextWriter? stderr = null)
+    internal static int Run(string input, string outputDir, string? modelDir, string device, bool saveLayers, int batch,
+        TextWriter? stdout = null, TextWriter? stderr = null, string? onnxDirectory = null, int threads = 0)
     {
         var log = stdout ?? Console.Out;
         var err = stderr ?? Console.Error;
@@ -53,9 +56,12 @@ public sealed class MertCommand : ICliCommand
         MertExtractor extractor;
         try
         {
-            extractor = MertExtractor.Load(modelDir, device);
+            extractor = onnxDirectory is not null
+                ? new MertExtractor(new OnnxMertEngine(onnxDirectory, threads, OnnxSessions.IsCuda(device),
+                    modelDir is null ? null : MertWeightsIn(modelDir)))
+                : MertExtractor.Load(modelDir ?? throw new ArgumentException("--model is required (or --onnx DIR from `clamp3 export onnx --mert`)."), device);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or ArgumentException)
+        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or ArgumentException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {
             err.WriteLine($"error: cannot load the MERT model: {e.Message}");
             return 1;
@@ -106,6 +112,12 @@ public sealed class MertCommand : ICliCommand
             $"({(clock.Elapsed.TotalSeconds > 0 ? audioSeconds / clock.Elapsed.TotalSeconds : 0):0.0} audio-s/s)"));
         return 0;
     }
+
+    /// <summary>The weights file of a MERT folder (or the file itself), to check an ONNX export against.</summary>
+    private static string MertWeightsIn(string modelDir) =>
+        File.Exists(modelDir) ? modelDir
+        : new[] { "model.safetensors", "pytorch_model.bin" }.Select(f => Path.Combine(modelDir, f)).FirstOrDefault(File.Exists)
+          ?? throw new FileNotFoundException($"{modelDir} has no MERT weights (model.safetensors or pytorch_model.bin).");
 
     /// <summary>(audio file, output .npy) pairs: a file maps to OUTPUT_DIR/stem.npy, a folder's files to
     /// OUTPUT_DIR/relative folder/stem.npy, in ordinal path order.</summary>

@@ -1,3 +1,4 @@
+using ClaMP3.ML.Inference.Engines;
 using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Tokenization;
 using TorchSharp;
@@ -29,6 +30,12 @@ public sealed record Clamp3EmbedderOptions(string CheckpointPath)
     /// <summary>Segments per forward pass. Segments of all items in one call are batched together.</summary>
     public int BatchSize { get; init; } = 8;
     public Clamp3Precision Precision { get; init; } = Clamp3Precision.Float32;
+    /// <summary>A folder written by <c>clamp3 export onnx</c> (<see cref="Onnx.Clamp3OnnxExporter"/>): the encoders run in
+    /// ONNX Runtime instead of TorchSharp. The config comes from the folder; <see cref="CheckpointPath"/> may be empty,
+    /// and when it is given the folder must have been exported from it (SHA-256). "cuda" devices use ORT's CUDA provider.</summary>
+    public string? OnnxDirectory { get; init; }
+    /// <summary>CPU threads of the ONNX Runtime engine (0 = one per core).</summary>
+    public int Threads { get; init; }
 }
 
 /// <summary><see cref="Global"/>: one projected vector per item (<c>--get_global</c>); <see cref="Sequence"/>: the encoder's
@@ -82,10 +89,13 @@ public sealed class Clamp3Embedder : IDisposable
     private readonly XlmRobertaTokenizer? tokenizer;
     private readonly M3Patchilizer patchilizer;
     private readonly ScalarType computeType;
+    private readonly IClamp3Engine? engine;
     private bool disposed;
 
-    private Clamp3Embedder(Clamp3Model model, Clamp3Config config, Device device, XlmRobertaTokenizer? tokenizer, Clamp3EmbedderOptions options)
+    private Clamp3Embedder(Clamp3Model model, Clamp3Config config, Device device, XlmRobertaTokenizer? tokenizer, Clamp3EmbedderOptions options,
+        IClamp3Engine? engine = null)
     {
+        this.engine = engine;
         Model = model;
         Config = config;
         Device = device;
@@ -108,6 +118,8 @@ public sealed class Clamp3Embedder : IDisposable
     /// through this instance.</summary>
     public Clamp3Model Model { get; }
     public Device Device { get; }
+    /// <summary>What runs the encoders, e.g. "torch cpu float32" or "onnx cpu int8".</summary>
+    public string EngineDescription => engine?.Description ?? $"torch {Device} {(computeType == ScalarType.BFloat16 ? "bfloat16" : "float32")}";
     public Clamp3Precision Precision => Options.Precision;
     public bool HasTokenizer => tokenizer is not null;
 
@@ -119,10 +131,11 @@ public sealed class Clamp3Embedder : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), $"BatchSize must be at least 1, got {options.BatchSize}.");
-        var device = Clamp3ModelLoader.ParseDevice(options.Device);
         var tokenizerPath = options.TokenizerPath;
         if (tokenizerPath is not null && !File.Exists(tokenizerPath))
             throw new FileNotFoundException($"Tokenizer model not found: {tokenizerPath}", tokenizerPath);
+        if (options.OnnxDirectory is not null) return LoadOnnx(options);
+        var device = Clamp3ModelLoader.ParseDevice(options.Device);
         var loaded = Clamp3ModelLoader.Load(options.CheckpointPath, options.ConfigPath);
         var model = loaded.Model;
         try
@@ -138,6 +151,24 @@ public sealed class Clamp3Embedder : IDisposable
         catch
         {
             model.Dispose();
+            throw;
+        }
+    }
+
+    private static Clamp3Embedder LoadOnnx(Clamp3EmbedderOptions options)
+    {
+        var onnx = new Onnx.OnnxClamp3Engine(options.OnnxDirectory!, options.Threads, Onnx.OnnxSessions.IsCuda(options.Device),
+            string.IsNullOrEmpty(options.CheckpointPath) ? null : options.CheckpointPath);
+        try
+        {
+            var tokenizerPath = options.TokenizerPath
+                ?? (onnx.Config.TokenizerModel is { } fromConfig && File.Exists(fromConfig) ? fromConfig : null);
+            var tokenizer = tokenizerPath is null ? null : XlmRobertaTokenizer.Load(tokenizerPath);
+            return new Clamp3Embedder(null!, onnx.Config, torch.CPU, tokenizer, options, onnx);
+        }
+        catch
+        {
+            onnx.Dispose();
             throw;
         }
     }
@@ -298,12 +329,25 @@ public sealed class Clamp3Embedder : IDisposable
     /// <summary>One forward pass over a batch of segments; returns per segment the global vector or its real rows.</summary>
     private float[][] RunBatch(IReadOnlyList<PreparedInput> inputs, List<Job> batch, Modality modality, bool global, int columns)
     {
-        using var scope = NewDisposeScope();
+        var encoderBatch = BuildBatch(inputs, batch, modality);
+        var flat = engine is not null ? engine.Run(encoderBatch, global) : RunTorch(encoderBatch, global);
+        int rows = batch.Count, width = encoderBatch.Width;
+        var result = new float[rows][];
+        for (int r = 0; r < rows; r++)
+        {
+            int count = global ? columns : batch[r].Length * columns;
+            int offset = global ? r * columns : r * width * columns;
+            result[r] = flat.AsSpan(offset, count).ToArray();
+        }
+        return result;
+    }
+
+    /// <summary>The padded batch (longest segment's width; text padded with the pad id, patches and rows with zeros, as officially).</summary>
+    private EncoderBatch BuildBatch(IReadOnlyList<PreparedInput> inputs, List<Job> batch, Modality modality)
+    {
         int rows = batch.Count, width = batch.Max(j => j.Length);
         var mask = new float[rows * width];
         for (int r = 0; r < rows; r++) mask.AsSpan(r * width, batch[r].Length).Fill(1f);
-        var maskTensor = tensor(mask, new long[] { rows, width }).to(Device);
-        Tensor output;
         switch (modality)
         {
             case Modality.Text:
@@ -315,13 +359,12 @@ public sealed class Clamp3Embedder : IDisposable
                     var src = inputs[batch[r].Item].TokenIds!;
                     for (int t = 0; t < batch[r].Length; t++) ids[r * width + t] = src[batch[r].Start + t];
                 }
-                output = Model.GetTextFeatures(tensor(ids, new long[] { rows, width }).to(Device), maskTensor, global);
-                break;
+                return new EncoderBatch(modality, rows, width, ids, null, mask);
             }
             case Modality.Symbolic:
             {
                 int p = Config.PatchSize;
-                var ids = new long[(long)rows * width * p]; // padding patches are all zeros, as officially
+                var ids = new long[(long)rows * width * p];
                 for (int r = 0; r < rows; r++)
                 {
                     var src = inputs[batch[r].Item].Patches!;
@@ -332,32 +375,33 @@ public sealed class Clamp3Embedder : IDisposable
                         for (int c = 0; c < p; c++) ids[offset + c] = patch[c];
                     }
                 }
-                output = Model.GetSymbolicFeatures(tensor(ids, new long[] { rows, width, p }).to(Device), maskTensor, global);
-                break;
+                return new EncoderBatch(modality, rows, width, ids, null, mask);
             }
             default:
             {
                 int h = Config.AudioFeatureDim;
-                var values = new float[(long)rows * width * h]; // padding rows are zeros, as officially
+                var values = new float[(long)rows * width * h];
                 for (int r = 0; r < rows; r++)
                 {
                     var src = inputs[batch[r].Item].AudioRows!;
                     Array.Copy(src, (long)batch[r].Start * h, values, (long)r * width * h, (long)batch[r].Length * h);
                 }
-                var x = tensor(values, new long[] { rows, width, h }).to(Device).to(computeType);
-                output = Model.GetAudioFeatures(x, maskTensor, global);
-                break;
+                return new EncoderBatch(modality, rows, width, null, values, mask);
             }
         }
-        var flat = output.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
-        var result = new float[rows][];
-        for (int r = 0; r < rows; r++)
+    }
+
+    private float[] RunTorch(EncoderBatch b, bool global)
+    {
+        using var scope = NewDisposeScope();
+        var maskTensor = tensor(b.Mask, new long[] { b.Rows, b.Width }).to(Device);
+        var output = b.Modality switch
         {
-            int count = global ? columns : batch[r].Length * columns;
-            int offset = global ? r * columns : r * width * columns;
-            result[r] = flat.AsSpan(offset, count).ToArray();
-        }
-        return result;
+            Modality.Text => Model.GetTextFeatures(tensor(b.Ids!, new long[] { b.Rows, b.Width }).to(Device), maskTensor, global),
+            Modality.Symbolic => Model.GetSymbolicFeatures(tensor(b.Ids!, new long[] { b.Rows, b.Width, Config.PatchSize }).to(Device), maskTensor, global),
+            _ => Model.GetAudioFeatures(tensor(b.Features!, new long[] { b.Rows, b.Width, Config.AudioFeatureDim }).to(Device).to(computeType), maskTensor, global),
+        };
+        return output.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
     }
 
     /// <summary>The official global reduction: <c>(G · w).sum(0) / w.sum()</c> in float32.</summary>
@@ -408,7 +452,8 @@ public sealed class Clamp3Embedder : IDisposable
         {
             if (disposed) return;
             disposed = true;
-            Model.Dispose();
+            if (engine is not null) engine.Dispose();
+            else Model.Dispose();
         }
     }
 }

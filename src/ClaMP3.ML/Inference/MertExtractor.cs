@@ -13,9 +13,11 @@ namespace ClaMP3.ML.Inference;
 public sealed class MertExtractor : IDisposable
 {
     private readonly Device _device;
+    private readonly Engines.IMertEngine? _engine;
 
+    /// <summary>The TorchSharp network (null when the extractor runs over another engine, see <see cref="MertExtractor(Engines.IMertEngine)"/>).</summary>
     public MusicHubertModel Model { get; }
-    public MertConfig Config => Model.Config;
+    public MertConfig Config => _engine?.Config ?? Model.Config;
     /// <summary>Windows per forward pass; more is faster on CPU up to memory (a full-size 5 s window needs ~0.3 GB).</summary>
     public int MaxBatchWindows { get; set; } = 4;
     public int HiddenSize => Config.HiddenSize;
@@ -26,6 +28,15 @@ public sealed class MertExtractor : IDisposable
         _device = ParseDevice(device);
         if (_device.type != DeviceType.CPU) Model.to(_device);
         Model.eval();
+    }
+
+    /// <summary>MERT through another engine, e.g. ONNX Runtime (<see cref="Onnx.OnnxMertEngine"/>); the extractor owns it.</summary>
+    public MertExtractor(Engines.IMertEngine engine)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        _engine = engine;
+        _device = CPU;
+        Model = null!;
     }
 
     /// <summary>Loads an HF MERT folder (<c>config.json</c> + <c>model.safetensors</c> or <c>pytorch_model.bin</c>).</summary>
@@ -85,10 +96,14 @@ public sealed class MertExtractor : IDisposable
             int length = windows[batch[0]].Count;
             var buffer = new float[(long)batch.Count * length];
             for (int b = 0; b < batch.Count; b++) windows[batch[b]].AsSpan().CopyTo(buffer.AsSpan(b * length, length));
-            var input = tensor(buffer, new long[] { batch.Count, length });
-            if (_device.type != DeviceType.CPU) input = input.to(_device);
-            var means = Model.HiddenStateTimeMeans(input).cpu().contiguous(); // (L, B, H)
-            var data = means.data<float>().ToArray();
+            float[] data; // (L, B, H)
+            if (_engine is not null) data = _engine.HiddenStateTimeMeans(buffer, batch.Count, length);
+            else
+            {
+                var input = tensor(buffer, new long[] { batch.Count, length });
+                if (_device.type != DeviceType.CPU) input = input.to(_device);
+                data = Model.HiddenStateTimeMeans(input).cpu().contiguous().data<float>().ToArray();
+            }
             for (int l = 0; l < layers; l++)
                 for (int b = 0; b < batch.Count; b++)
                     Array.Copy(data, ((long)l * batch.Count + b) * hidden, values, ((long)l * count + batch[b]) * hidden, hidden);
@@ -137,5 +152,9 @@ public sealed class MertExtractor : IDisposable
         }
     }
 
-    public void Dispose() => Model.Dispose();
+    public void Dispose()
+    {
+        if (_engine is not null) _engine.Dispose();
+        else Model.Dispose();
+    }
 }

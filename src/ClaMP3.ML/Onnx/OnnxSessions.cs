@@ -5,9 +5,9 @@ namespace ClaMP3.ML.Onnx;
 /// <summary>How ONNX Runtime sessions are made: all graph optimisations, <paramref name="threads"/> intra-op threads
 /// (0 = ORT's default, one per core), sequential execution, and no spinning: after a call the pool threads sleep
 /// instead of busy-waiting (they would steal the CPU from libtorch or from other processes).</summary>
-internal static class OnnxSessions
+public static class OnnxSessions
 {
-    public static InferenceSession Create(string path, int threads, bool useCuda)
+    internal static InferenceSession Create(string path, int threads, bool useCuda)
     {
         if (threads < 0) throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be 0 (default) or positive.");
         var options = new SessionOptions
