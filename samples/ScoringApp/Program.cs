@@ -3,7 +3,8 @@
 //
 //   clamp3-score MODEL.zip INPUT.tsv [--columns Features,PredictedLabel] [--out OUT.tsv]
 //
-// INPUT.tsv: a header line naming the model's input columns (e.g. Text, Music, AudioPath), one row per item.
+// INPUT.tsv: a header line naming the model's input columns (e.g. Text, Music, AudioPath), one row per item; a cell
+// may be quoted ("...", with "" for a quote) to hold tabs or newlines.
 // Output: a TSV with the chosen columns (float vectors as space-separated numbers, "R" format). Exit code 1 when a row
 // fails (one line naming it), 2 on a usage error.
 using System.Globalization;
@@ -29,8 +30,15 @@ try
     var model = ml.Model.Load(modelPath, out _);
 
     var header = File.ReadLines(inputPath).First().Split('\t');
-    var columns = header.Select((name, i) => new TextLoader.Column(name, DataKind.String, i)).ToArray();
-    var data = ml.Data.LoadFromTextFile(inputPath, columns, separatorChar: '\t', hasHeader: true, allowQuoting: false);
+    var loader = ml.Data.CreateTextLoader(new TextLoader.Options
+    {
+        Columns = header.Select((name, i) => new TextLoader.Column(name, DataKind.String, i)).ToArray(),
+        Separators = new[] { '\t' },
+        HasHeader = true,
+        AllowQuoting = true,   // "..." cells may hold tabs, newlines (ABC scores) and "" for a quote
+        ReadMultilines = true,
+    });
+    var data = loader.Load(inputPath);
     var scored = model.Transform(data);
 
     var output = new StringBuilder(string.Join('\t', wanted)).Append('\n');
