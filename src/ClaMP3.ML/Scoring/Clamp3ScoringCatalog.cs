@@ -68,6 +68,14 @@ public static class Clamp3ScoringCatalog
         return chain.Append(catalog.DropColumns(helpers.ToArray()));
     }
 
+    /// <summary>MIDI files (column <c>MidiPath</c>) → MTF text (column <c>Music</c>), as <c>batch_midi2mtf.py --m3_compatible</c>,
+    /// as a standard ML.NET transform (a <c>CustomMapping</c>): put it before a score featurizer to score MIDI files.</summary>
+    public static IEstimator<ITransformer> ConvertMidiToMtfForScoring(this TransformsCatalog catalog)
+    {
+        var factory = new Clamp3MidiToMtfMapping();
+        return catalog.StatefulCustomMapping(factory.GetMapping(), factory.GetStateInitAction(), Clamp3MidiToMtfMapping.ContractName);
+    }
+
     private static IEstimator<ITransformer> Stateful<TFactory>(TransformsCatalog catalog, TFactory factory, string contract)
         where TFactory : Microsoft.ML.Transforms.StatefulCustomMappingFactory<Clamp3AudioPathRow, Clamp3SamplesRow, Clamp3RowCounter> =>
         catalog.StatefulCustomMapping(factory.GetMapping(), factory.GetStateInitAction(), contract);

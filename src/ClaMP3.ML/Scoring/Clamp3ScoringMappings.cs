@@ -48,6 +48,18 @@ public sealed class Clamp3SamplesRow
     [VectorType] public float[] Clamp3Samples { get; set; } = Array.Empty<float>();
 }
 
+/// <summary>Input row of the MIDI mapping: a path to a .mid/.midi file.</summary>
+public sealed class Clamp3MidiPathRow
+{
+    public string MidiPath { get; set; } = "";
+}
+
+/// <summary>Output of the MIDI mapping: the MTF text (<c>--m3_compatible</c>), the score featurizer's <c>Music</c> input.</summary>
+public sealed class Clamp3MtfRow
+{
+    public string Music { get; set; } = "";
+}
+
 /// <summary>Per-cursor row counter, so an error can name the row.</summary>
 public sealed class Clamp3RowCounter
 {
@@ -123,6 +135,31 @@ public sealed class Clamp3DecodeAudioOrMissingMapping : StatefulCustomMappingFac
         catch (InvalidDataException)
         {
             dst.Clamp3Samples = Clamp3AudioSamples.Missing();
+        }
+    };
+
+    public override Action<Clamp3RowCounter> GetStateInitAction() => _ => { };
+}
+
+/// <summary>MIDI file → MTF text as <c>batch_midi2mtf.py --m3_compatible</c>; a file that cannot be read fails naming
+/// the row and the file.</summary>
+[CustomMappingFactoryAttribute(ContractName)]
+public sealed class Clamp3MidiToMtfMapping : StatefulCustomMappingFactory<Clamp3MidiPathRow, Clamp3MtfRow, Clamp3RowCounter>
+{
+    public const string ContractName = "ClaMP3.MidiToMtf.v1";
+
+    public override Action<Clamp3MidiPathRow, Clamp3MtfRow, Clamp3RowCounter> GetMapping() => (src, dst, counter) =>
+    {
+        counter.Row++;
+        var path = src.MidiPath;
+        if (string.IsNullOrWhiteSpace(path)) throw new InvalidDataException($"row {counter.Row}: the MidiPath column is empty.");
+        try
+        {
+            dst.Music = Preprocessing.Midi.MidiToMtf.Convert(File.ReadAllBytes(path), m3Compatible: true);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or Preprocessing.ConversionRejectedException or FormatException or ArgumentException)
+        {
+            throw new InvalidDataException($"row {counter.Row}: {path}: {e.Message}", e);
         }
     };
 
