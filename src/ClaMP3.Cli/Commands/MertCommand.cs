@@ -16,7 +16,7 @@ public sealed class MertCommand : ICliCommand
     {
         var input = new Argument<string>("input") { Description = "An audio file or a folder searched recursively (.wav .mp3 .flac .ogg, any case)." };
         var output = new Argument<string>("output-dir") { Description = "Folder for <relative path>/<stem>.npy; existing outputs are skipped (resume)." };
-        var model = new Option<string?>("--model") { Description = "HF MERT folder: config.json + model.safetensors or pytorch_model.bin (e.g. m-a-p/MERT-v1-95M)." };
+        var model = new Option<string?>("--model") { Description = "HF MERT folder: config.json + model.safetensors or pytorch_model.bin (e.g. m-a-p/MERT-v1-95M); with --onnx optional (when given, the export must come from its weights)." };
         var onnx = new Option<string?>("--onnx") { Description = "A folder from `clamp3 export onnx --mert`: run MERT in ONNX Runtime (--threads sets its threads)." };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var layers = new Option<bool>("--layers") { Description = "Save every hidden state (L, W, H) instead of their mean (1, W, H) (extract_mert.py without --mean_features)." };
@@ -30,113 +30,65 @@ public sealed class MertCommand : ICliCommand
         {
             if (r.GetValue(onnx) is null && r.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(r.GetValue(threads));
             return Run(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(model), r.GetValue(device)!, r.GetValue(layers), r.GetValue(batch),
-                onnxDirectory: r.GetValue(onnx), threads: Math.Max(0, r.GetValue(threads)));
+                r.InvocationConfiguration.Output, r.InvocationConfiguration.Error, r.GetValue(onnx), Math.Max(0, r.GetValue(threads)));
         });
         return command;
     }
 
-    /// <summary>Returns 0 when the run completed (files that could not be read are reported and skipped, as the official
-    /// script logs and skips them), 1 when nothing could be started (bad model or input path).</summary>
+    /// <summary>The batch options of <c>clamp3 mert</c>: audio files in any case, <c>&lt;relative folder&gt;/&lt;stem&gt;.npy</c>.</summary>
+    internal static FileBatchOptions BatchOptions(Func<IReadOnlyList<FileBatchItem>, IReadOnlyList<FileBatchItem>>? select = null)
+    {
+        var extensions = new HashSet<string>(AudioDecoder.SupportedExtensions, StringComparer.OrdinalIgnoreCase);
+        return new FileBatchOptions
+        {
+            Accepts = name => extensions.Contains(Path.GetExtension(name)),
+            MapOutput = relative => Path.Combine(Path.GetDirectoryName(relative) ?? "", Path.GetFileNameWithoutExtension(relative) + ".npy"),
+            Select = select,
+        };
+    }
+
+    /// <summary>Exit code per <see cref="CliErrors"/>: 0 every file has its output, 1 a file failed (reported and
+    /// skipped, as the official script logs and skips it), 2 nothing could be started (bad model or input path).</summary>
     internal static int Run(string input, string outputDir, string? modelDir, string device, bool saveLayers, int batch,
         TextWriter? stdout = null, TextWriter? stderr = null, string? onnxDirectory = null, int threads = 0)
     {
         var log = stdout ?? Console.Out;
         var err = stderr ?? Console.Error;
-        List<(string Source, string Target)> jobs;
-        try
+        return CliErrors.Guard(err, () =>
         {
-            jobs = Plan(input, outputDir);
-        }
-        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
-        {
-            err.WriteLine($"error: {e.Message}");
-            return 1;
-        }
+            var plan = CliErrors.Start(null, () => FileBatch.Plan(input, outputDir, BatchOptions()));
+            if (modelDir is null && onnxDirectory is null) throw new UsageException("--model is required (or --onnx DIR from `clamp3 export onnx --mert`).");
+            using var extractor = onnxDirectory is not null
+                ? CliErrors.Start(onnxDirectory, () => new MertExtractor(new OnnxMertEngine(onnxDirectory, threads, OnnxSessions.IsCuda(device),
+                    modelDir is null ? null : MertOnnxExporter.WeightsFile(modelDir))))
+                : CliErrors.Start(modelDir, () => MertExtractor.Load(modelDir!, device));
+            extractor.MaxBatchWindows = Math.Max(1, batch);
+            log.WriteLine($"MERT: {extractor.Config}; {plan.Items.Count} audio file(s) under {input}");
 
-        MertExtractor extractor;
-        try
-        {
-            extractor = onnxDirectory is not null
-                ? new MertExtractor(new OnnxMertEngine(onnxDirectory, threads, OnnxSessions.IsCuda(device),
-                    modelDir is null ? null : MertWeightsIn(modelDir)))
-                : MertExtractor.Load(modelDir ?? throw new ArgumentException("--model is required (or --onnx DIR from `clamp3 export onnx --mert`)."), device);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or ArgumentException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
-        {
-            err.WriteLine($"error: cannot load the MERT model: {e.Message}");
-            return 1;
-        }
-        using var _ = extractor;
-        extractor.MaxBatchWindows = Math.Max(1, batch);
-        log.WriteLine($"MERT: {extractor.Config}; {jobs.Count} audio file(s) under {input}");
-
-        int done = 0, skipped = 0, failed = 0;
-        double audioSeconds = 0;
-        var clock = Stopwatch.StartNew();
-        for (int i = 0; i < jobs.Count; i++)
-        {
-            var (source, target) = jobs[i];
-            string tag = $"[{i + 1}/{jobs.Count}]";
-            if (File.Exists(target))
-            {
-                skipped++;
-                log.WriteLine($"{tag} skip {source}: output already exists ({target})");
-                continue;
-            }
-            try
+            double audioSeconds = 0;
+            var clock = Stopwatch.StartNew();
+            int index = 0;
+            var report = plan.Run(item =>
             {
                 var fileClock = Stopwatch.StartNew();
-                var features = extractor.ExtractLayersFromFile(source);
-                if (saveLayers)
-                    NpyFile.WriteFloat32(target, features.Values, features.Layers, features.Windows, features.Hidden);
-                else
-                {
-                    var mean = features.MeanOverLayers();
-                    NpyFile.WriteFloat32(target, mean.Values, 1, mean.Rows, mean.Columns);
-                }
-                done++;
+                var features = extractor.ExtractLayersFromFile(item.InputPath);
+                var mean = saveLayers ? null : features.MeanOverLayers();
+                if (mean is null) NpyFile.WriteFloat32(item.OutputPath, features.Values, features.Layers, features.Windows, features.Hidden);
+                else NpyFile.WriteFloat32(item.OutputPath, mean.Values, 1, mean.Rows, mean.Columns);
                 audioSeconds += features.AudioSeconds;
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{tag} {source} -> {target} ({features.Windows} windows, {features.AudioSeconds:0.0} s audio, " +
+                    $"[{index + 1}/{plan.Items.Count}] {item.InputPath} -> {item.OutputPath} ({features.Windows} windows, {features.AudioSeconds:0.0} s audio, " +
                     $"{features.AudioSeconds / fileClock.Elapsed.TotalSeconds:0.0} audio-s/s; total {audioSeconds / clock.Elapsed.TotalSeconds:0.0} audio-s/s)"));
-            }
-            catch (Exception e) when (e is AudioDecodingException or AudioTooShortException or IOException or InvalidDataException
-                                           or ArgumentException or NotSupportedException or UnauthorizedAccessException or OutOfMemoryException)
+            }, r =>
             {
-                failed++;
-                err.WriteLine(e.Message.Contains(source, StringComparison.Ordinal) ? $"{tag} failed: {e.Message}" : $"{tag} failed {source}: {e.Message}");
-            }
-        }
-        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"done: {done} written, {skipped} skipped (existing), {failed} failed; {audioSeconds:0.0} s of audio in {clock.Elapsed.TotalSeconds:0.0} s " +
-            $"({(clock.Elapsed.TotalSeconds > 0 ? audioSeconds / clock.Elapsed.TotalSeconds : 0):0.0} audio-s/s)"));
-        return 0;
-    }
-
-    /// <summary>The weights file of a MERT folder (or the file itself), to check an ONNX export against.</summary>
-    private static string MertWeightsIn(string modelDir) =>
-        File.Exists(modelDir) ? modelDir
-        : new[] { "model.safetensors", "pytorch_model.bin" }.Select(f => Path.Combine(modelDir, f)).FirstOrDefault(File.Exists)
-          ?? throw new FileNotFoundException($"{modelDir} has no MERT weights (model.safetensors or pytorch_model.bin).");
-
-    /// <summary>(audio file, output .npy) pairs: a file maps to OUTPUT_DIR/stem.npy, a folder's files to
-    /// OUTPUT_DIR/relative folder/stem.npy, in ordinal path order.</summary>
-    internal static List<(string Source, string Target)> Plan(string input, string outputDir)
-    {
-        var extensions = new HashSet<string>(AudioDecoder.SupportedExtensions, StringComparer.OrdinalIgnoreCase);
-        if (File.Exists(input))
-            return new() { (input, Path.Combine(outputDir, Path.GetFileNameWithoutExtension(input) + ".npy")) };
-        if (!Directory.Exists(input))
-            throw new FileNotFoundException($"input not found: {input}");
-        var root = Path.GetFullPath(input);
-        return Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true })
-            .Where(f => extensions.Contains(Path.GetExtension(f)))
-            .OrderBy(f => f, StringComparer.Ordinal)
-            .Select(f =>
-            {
-                var relativeDir = Path.GetDirectoryName(Path.GetRelativePath(root, f)) ?? "";
-                return (f, Path.Combine(outputDir, relativeDir, Path.GetFileNameWithoutExtension(f) + ".npy"));
-            })
-            .ToList();
+                index++;
+                if (r.Status == FileBatchStatus.SkippedExisting) log.WriteLine($"[{index}/{plan.Items.Count}] skip {r.Item.InputPath}: output already exists ({r.Item.OutputPath})");
+                CliErrors.Report(r, err);
+            });
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"done: {report.Done} written, {report.SkippedExisting + report.SkippedCollision} skipped (existing), {report.Failed} failed; {audioSeconds:0.0} s of audio in {clock.Elapsed.TotalSeconds:0.0} s " +
+                $"({(clock.Elapsed.TotalSeconds > 0 ? audioSeconds / clock.Elapsed.TotalSeconds : 0):0.0} audio-s/s)"));
+            return CliErrors.ExitCode(report, "audio files", err);
+        });
     }
 }

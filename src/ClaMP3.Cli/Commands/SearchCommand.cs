@@ -13,27 +13,16 @@ public sealed class SearchCommand : ICliCommand
         var folder = new Argument<DirectoryInfo>("features") { Description = "A folder of global feature files (.npy) to rank (not recursive, as the official script)." };
         var topK = new Option<int>("--top-k") { Description = "How many results to print.", DefaultValueFactory = _ => 10 };
         var command = new Command("search", "Rank a folder of features by cosine similarity to a query (clamp3_search.py).") { query, folder, topK };
-        command.SetAction(parse =>
+        command.SetGuardedAction((parse, stdout, _) =>
         {
-            try
-            {
-                var q = FeatureFolder.ReadVector(parse.GetValue(query)!.FullName);
-                var items = FeatureFolder.Load(parse.GetValue(folder)!.FullName, recursive: false);
-                if (items.Count == 0) throw new InvalidDataException($"No .npy files in {parse.GetValue(folder)!.FullName}.");
-                // The official script keys by file name up to the first dot, later files replacing earlier ones.
-                var byKey = new Dictionary<string, float[]>(StringComparer.Ordinal);
-                foreach (var item in items) byKey[Path.GetFileName(item.Path).Split('.')[0]] = item.Vector;
-                var index = EmbeddingIndex.Build(byKey.Select(kv => (kv.Key, kv.Value)));
-                var hits = index.Search(q, Math.Max(1, parse.GetValue(topK)));
-                Console.WriteLine($"Top {hits.Count} results among {index.Count} candidates:");
-                foreach (var hit in hits) Console.WriteLine($"{hit.Id} {Math.Round(hit.Similarity, 4).ToString(CultureInfo.InvariantCulture)}");
-                return 0;
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
-            {
-                Console.Error.WriteLine("error: " + e.Message);
-                return 1;
-            }
+            var q = FeatureFolder.ReadVector(parse.GetValue(query)!.FullName);
+            var items = FeatureFolder.Load(parse.GetValue(folder)!.FullName, recursive: false);
+            if (items.Count == 0) throw new InvalidDataException($"No .npy files in {parse.GetValue(folder)!.FullName}.");
+            var index = EmbeddingIndex.Build(FeatureMatching.ByFileNameKey(items));
+            var hits = index.Search(q, Math.Max(1, parse.GetValue(topK)));
+            stdout.WriteLine($"Top {hits.Count} results among {index.Count} candidates:");
+            foreach (var hit in hits) stdout.WriteLine($"{hit.Id} {Math.Round(hit.Similarity, 4).ToString(CultureInfo.InvariantCulture)}");
+            return CliErrors.Ok;
         });
         return command;
     }

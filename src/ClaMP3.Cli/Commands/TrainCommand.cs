@@ -76,8 +76,8 @@ public sealed class TrainCommand : ICliCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            int audioDim = 768;
-            if (options.MusicModality == Modality.Audio && options.ConfigPath is not null) audioDim = Clamp3Config.Load(options.ConfigPath).AudioFeatureDim;
+            // The same config the trainer will build the model from (explicit, sibling config.json, or inferred).
+            int audioDim = options.MusicModality == Modality.Audio ? Clamp3ContrastiveTrainer.ResolveConfig(options).AudioFeatureDim : 0;
             int skippedRows = 0;
             void Skip(string message) { skippedRows++; Log(message); }
             var items = M4RagJsonl.Read(jsonl, Skip);

@@ -1,5 +1,5 @@
 using ClaMP3.ML.Checkpoints;
-using ClaMP3.ML.Inference;
+using ClaMP3.ML.Loading;
 using ClaMP3.ML.Modeling;
 
 namespace ClaMP3.ML.Onnx;
@@ -68,14 +68,29 @@ public static class Clamp3OnnxExporter
 
     public const string ConfigFile = "config.json";
 
+    /// <summary>Writes one encoder's ONNX model from tensors in memory (e.g. random weights for a benchmark), without a
+    /// manifest. <paramref name="weights"/> holds the official state-dict names of that encoder and its projection.</summary>
+    public static void ExportModel(Clamp3Config config, IReadOnlyDictionary<string, CheckpointTensor> weights, Modality modality, OnnxPrecision precision, string path)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        bool int8 = precision == OnnxPrecision.Int8;
+        var graph = modality switch
+        {
+            Modality.Text => Clamp3OnnxGraphs.Text(config, weights, "weights in memory", int8),
+            Modality.Symbolic => Clamp3OnnxGraphs.Symbolic(config, weights, "weights in memory", int8),
+            _ => Clamp3OnnxGraphs.Audio(config, weights, "weights in memory", int8),
+        };
+        OnnxFiles.WriteAtomically(path, graph.ToModel(OnnxExportManifest.ExporterVersion, Metadata(precision)).WriteTo);
+    }
+
     /// <summary>The config the export is written for: explicit, a sibling naming the checkpoint, or inferred; always checked against the tensors.</summary>
     internal static Clamp3Config ResolveConfig(StateDict stateDict, string checkpointPath, string? configPath)
     {
         var shapes = stateDict.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal);
         var description = $"checkpoint {checkpointPath}";
         Clamp3CheckpointInspector.RequireClamp3(shapes, description);
-        configPath ??= Clamp3ModelLoader.FindSiblingConfig(checkpointPath);
-        var config = configPath is not null ? Clamp3Config.Load(configPath) : Clamp3Config.Infer(shapes, checkpointPath);
+        var config = Clamp3ConfigResolver.ResolveConfig(checkpointPath, configPath, shapes);
         config.CheckAgainst(shapes, description);
         return config;
     }

@@ -33,6 +33,60 @@ public static class MertOnnxExporter
         return manifest;
     }
 
+    /// <summary>Writes a MERT ONNX model from tensors in memory (HF names), without a manifest (e.g. for a benchmark).</summary>
+    public static void ExportModel(MertConfig config, IReadOnlyDictionary<string, CheckpointTensor> weights, OnnxPrecision precision, string path)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        var graph = MertOnnxGraph.Build(config, weights, "weights in memory", precision == OnnxPrecision.Int8);
+        OnnxFiles.WriteAtomically(path, graph.ToModel(OnnxExportManifest.ExporterVersion, Clamp3OnnxExporter.Metadata(precision)).WriteTo);
+    }
+
+    /// <summary>Every tensor of a MusicHubert model for <paramref name="c"/> (HF names and shapes).</summary>
+    public static IReadOnlyList<(string Name, long[] Shape)> ExpectedTensors(MertConfig c)
+    {
+        var list = new List<(string, long[])>();
+        long h = c.HiddenSize;
+        void Norm(string p, long n) { list.Add((p + ".weight", new[] { n })); list.Add((p + ".bias", new[] { n })); }
+        void Linear(string p, long outSize, long inSize) { list.Add((p + ".weight", new[] { outSize, inSize })); list.Add((p + ".bias", new[] { outSize })); }
+        if (c.HasMaskedSpecEmbed) list.Add(("masked_spec_embed", new[] { h }));
+        for (int i = 0; i < c.NumFeatExtractLayers; i++)
+        {
+            var p = $"feature_extractor.conv_layers.{i}.";
+            list.Add((p + "conv.weight", new long[] { c.ConvDim[i], i == 0 ? 1 : c.ConvDim[i - 1], c.ConvKernel[i] }));
+            if (c.ConvBias) list.Add((p + "conv.bias", new long[] { c.ConvDim[i] }));
+            if (c.FeatExtractNorm == "layer" || i == 0) Norm(p + "layer_norm", c.ConvDim[i]);
+        }
+        if (c.FeatProjLayerNorm) Norm("feature_projection.layer_norm", c.ConvDim[^1]);
+        Linear("feature_projection.projection", h, c.ConvDim[^1]);
+        list.Add((PosConv + "bias", new[] { h }));
+        list.Add((PosConv + "weight_g", new long[] { 1, 1, c.NumConvPosEmbeddings }));
+        list.Add((PosConv + "weight_v", new long[] { h, h / c.NumConvPosEmbeddingGroups, c.NumConvPosEmbeddings }));
+        Norm("encoder.layer_norm", h);
+        for (int i = 0; i < c.NumHiddenLayers; i++)
+        {
+            var p = $"encoder.layers.{i}.";
+            foreach (var proj in new[] { "k_proj", "v_proj", "q_proj", "out_proj" }) Linear(p + "attention." + proj, h, h);
+            Norm(p + "layer_norm", h);
+            Linear(p + "feed_forward.intermediate_dense", c.IntermediateSize, h);
+            Linear(p + "feed_forward.output_dense", h, c.IntermediateSize);
+            Norm(p + "final_layer_norm", h);
+        }
+        return list;
+    }
+
+    /// <summary>Refuses tensors the config has no place for (e.g. an extra layer: the config and weights disagree).</summary>
+    private static void RequireNoUnexpected(MertConfig config, StateDict weights, string path)
+    {
+        var known = ExpectedTensors(config).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        known.Add("masked_spec_embed");
+        known.Add(PosConv + "weight");
+        var unexpected = weights.Keys.Where(k => !known.Contains(k)).Order(StringComparer.Ordinal).ToList();
+        if (unexpected.Count > 0)
+            throw new OnnxExportException($"{path}: {unexpected.Count} tensor(s) the config has no place for, e.g. '{unexpected[0]}' " +
+                                          $"(the config says {config.NumHiddenLayers} layers and {config.NumFeatExtractLayers} conv layers; check config.json).");
+    }
+
     internal static OnnxModelEntry WriteModel(Source source, string outputDirectory, OnnxPrecision precision)
     {
         var graph = MertOnnxGraph.Build(source.Config, source.Weights, $"MERT weights {source.WeightsPath}", precision == OnnxPrecision.Int8);
@@ -40,6 +94,12 @@ public static class MertOnnxExporter
         OnnxFiles.WriteAtomically(Path.Combine(outputDirectory, ConfigFile), s => { using var f = File.OpenRead(source.ConfigPath); f.CopyTo(s); });
         return entry;
     }
+
+    /// <summary>The weights file of a MERT folder (or the file itself when a file is given).</summary>
+    public static string WeightsFile(string mertDirectory) =>
+        File.Exists(mertDirectory) ? mertDirectory
+        : WeightFiles.Select(f => Path.Combine(mertDirectory, f)).FirstOrDefault(File.Exists)
+          ?? throw new FileNotFoundException($"{mertDirectory} has no MERT weights: expected {string.Join(" or ", WeightFiles)}.");
 
     /// <summary>Reads config and weights of a MERT folder (or of a weights file inside one), names normalised.</summary>
     internal static Source ReadSource(string mertDirectory)
@@ -55,6 +115,7 @@ public static class MertOnnxExporter
         weights ??= WeightFiles.Select(f => Path.Combine(dir, f)).FirstOrDefault(File.Exists)
                     ?? throw new FileNotFoundException($"{dir} has no MERT weights: expected {string.Join(" or ", WeightFiles)}.");
         var state = Normalize(CheckpointReader.Read(weights), weights);
+        RequireNoUnexpected(config, state, weights);
         return new Source(config, configPath, state, weights, OnnxExportManifest.Sha256Of(weights));
     }
 

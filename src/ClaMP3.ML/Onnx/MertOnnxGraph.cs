@@ -128,7 +128,7 @@ internal static class MertOnnxGraph
             return b.Linear(b.SelfAttention(q, k, v, c.NumAttentionHeads, headDim, null), p + "attention.out_proj", h, h, true);
         }
         string FeedForward(string input) =>
-            b.Linear(b.Gelu(b.Linear(input, p + "feed_forward.intermediate_dense", h, c.IntermediateSize, true)), p + "feed_forward.output_dense", c.IntermediateSize, h, true);
+            b.Linear(b.Gelu(b.Linear(input, p + "feed_forward.intermediate_dense", h, c.IntermediateSize, true)), p + "feed_forward.output_dense", c.IntermediateSize, h, false); // float32 in int8 models, as in the CLaMP 3 encoders
         if (c.DoStableLayerNorm)
         {
             var a = g.Node("Add", new[] { x, Attention(b.LayerNorm(x, p + "layer_norm", h, c.LayerNormEps)) });

@@ -74,9 +74,10 @@ internal sealed class OnnxGraph
 
     // ------------------------------------------------------------------ initializers
 
-    public string Floats(string name, float[] values, params long[] dims) => Initializer(name, OnnxType.Float, MemoryMarshal.AsBytes(values.AsSpan()).ToArray(), dims);
-    public string Longs(string name, long[] values, params long[] dims) => Initializer(name, OnnxType.Int64, MemoryMarshal.AsBytes(values.AsSpan()).ToArray(), dims);
-    public string SBytes(string name, sbyte[] values, params long[] dims) => Initializer(name, OnnxType.Int8, MemoryMarshal.AsBytes(values.AsSpan()).ToArray(), dims);
+    // The arrays are referenced, not copied (an official text encoder's word embeddings alone are 768 MB).
+    public string Floats(string name, float[] values, params long[] dims) => Initializer(name, OnnxType.Float, new ArrayBytes<float>(values).Memory, dims);
+    public string Longs(string name, long[] values, params long[] dims) => Initializer(name, OnnxType.Int64, new ArrayBytes<long>(values).Memory, dims);
+    public string SBytes(string name, sbyte[] values, params long[] dims) => Initializer(name, OnnxType.Int8, new ArrayBytes<sbyte>(values).Memory, dims);
     public string Bytes(string name, byte[] values, params long[] dims) => Initializer(name, OnnxType.UInt8, values, dims);
 
     /// <summary>A float scalar constant (shared by value).</summary>
@@ -94,7 +95,7 @@ internal sealed class OnnxGraph
         return name;
     }
 
-    private string Initializer(string name, OnnxType type, byte[] raw, long[] dims)
+    private string Initializer(string name, OnnxType type, ReadOnlyMemory<byte> raw, long[] dims)
     {
         if (BitConverter.IsLittleEndian is false) throw new PlatformNotSupportedException("ONNX export needs a little-endian host.");
         var tensor = new ProtoMessage();
@@ -164,5 +165,26 @@ internal sealed class OnnxGraph
             default: throw new ArgumentException($"Unsupported attribute type {a.Value?.GetType().Name} for '{a.Name}'.");
         }
         return m;
+    }
+}
+
+/// <summary>The bytes of an unmanaged-element array as <see cref="Memory{T}"/> of bytes, without a copy.</summary>
+internal sealed class ArrayBytes<T>(T[] array) : System.Buffers.MemoryManager<byte> where T : unmanaged
+{
+    private System.Runtime.InteropServices.GCHandle handle;
+
+    public override Span<byte> GetSpan() => MemoryMarshal.AsBytes(array.AsSpan());
+
+    public override unsafe System.Buffers.MemoryHandle Pin(int elementIndex = 0)
+    {
+        if (!handle.IsAllocated) handle = System.Runtime.InteropServices.GCHandle.Alloc(array, System.Runtime.InteropServices.GCHandleType.Pinned);
+        return new System.Buffers.MemoryHandle((byte*)handle.AddrOfPinnedObject() + elementIndex);
+    }
+
+    public override void Unpin() { }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (handle.IsAllocated) handle.Free();
     }
 }

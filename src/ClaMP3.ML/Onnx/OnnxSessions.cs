@@ -7,7 +7,8 @@ namespace ClaMP3.ML.Onnx;
 /// instead of busy-waiting (they would steal the CPU from libtorch or from other processes).</summary>
 public static class OnnxSessions
 {
-    internal static InferenceSession Create(string path, int threads, bool useCuda)
+    /// <summary>A session for <paramref name="path"/>; a model ORT cannot read is reported naming the file.</summary>
+    public static InferenceSession Create(string path, int threads, bool useCuda)
     {
         if (threads < 0) throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be 0 (default) or positive.");
         var options = new SessionOptions

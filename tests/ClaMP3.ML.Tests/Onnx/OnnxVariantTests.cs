@@ -116,7 +116,7 @@ public sealed class OnnxVariantTests
 
         var random = new Random(9);
         var windows = Enumerable.Range(0, 3).Select(_ => new ArraySegment<float>(Enumerable.Range(0, 900).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray())).ToList();
-        using var torchExtractor = new MertExtractor(MertPretrained.Load(folder));
+        using var torchExtractor = MertExtractor.Load(folder);
         using var onnxExtractor = new MertExtractor(new OnnxMertEngine(onnx, threads: 1));
         var expected = torchExtractor.ExtractLayersFromWindows(windows);
         var actual = onnxExtractor.ExtractLayersFromWindows(windows);
