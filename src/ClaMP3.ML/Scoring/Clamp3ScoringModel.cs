@@ -85,7 +85,7 @@ public sealed class Clamp3ScoringModel
         ArgumentNullException.ThrowIfNull(mlContext);
         var transformer = Fit(mlContext, missingValueOnBadAudio);
         var schema = EmptyInput(mlContext).Schema;
-        OnnxFiles.WriteAtomically(Path.GetFullPath(path), stream => mlContext.Model.Save(transformer, schema, stream));
+        IO.AtomicFile.Write(Path.GetFullPath(path), stream => mlContext.Model.Save(transformer, schema, stream));
     }
 
     /// <summary>Fits the featurizer (nothing is learned: the result is the chain of ML.NET transformers).</summary>
