@@ -72,7 +72,7 @@ public class Clamp3PipelineTests
 
         var withRejected = ml.Data.LoadFromEnumerable(new[] { new AbcRow { Abc = Read(accepted[0], "input") }, new AbcRow { Abc = Read(rejected, "input") } });
         var error = Assert.ThrowsExactly<InvalidOperationException>(() =>
-            ml.Transforms.ConvertAbcToInterleaved().Fit(withRejected).Transform(withRejected).GetColumn<ReadOnlyMemory<char>>("Music").ToList());
+            ml.Transforms.ConvertAbcToInterleaved(acceptPlainAbc: false).Fit(withRejected).Transform(withRejected).GetColumn<ReadOnlyMemory<char>>("Music").ToList());
         StringAssert.Contains(error.Message, "Row 1");
     }
 

@@ -31,9 +31,15 @@ public sealed class ConvertCommand : ICliCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only failures and the summary (no warnings)." };
         var errorLog = new Option<string?>("--error-log") { Description = "Also append \"<input path> <reason>\" per rejected file to this file, like the official logs/*_error_log.txt." };
 
+        var official = new Option<bool>("--official")
+        {
+            Description = "abc2interleaved: reject what the official script rejects. By default tunes it rejects (no V:1 line, named voices, " +
+                          "voices in several blocks) are rewritten by our plain-ABC addition and converted, with a warning; accepted tunes are byte-identical either way.",
+        };
         var command = new Command(converter.Name, converter.Description) { input, output, m3, overwrite, jobs, quiet, errorLog };
+        if (converter.Name == "abc2interleaved") command.Options.Add(official);
         command.SetAction(parse => CliErrors.Guard(parse.InvocationConfiguration.Error, () => Run(converter, parse.GetValue(input)!, parse.GetValue(output)!,
-            new ConverterOptions(parse.GetValue(m3)), parse.GetValue(overwrite), parse.GetValue(jobs), parse.GetValue(quiet),
+            new ConverterOptions(parse.GetValue(m3), AcceptPlainAbc: !parse.GetValue(official)), parse.GetValue(overwrite), parse.GetValue(jobs), parse.GetValue(quiet),
             parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, parse.GetValue(errorLog))));
         return command;
     }

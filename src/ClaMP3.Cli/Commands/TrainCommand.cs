@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ClaMP3.ML.Inference;
 using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Training;
 
@@ -7,37 +8,50 @@ namespace ClaMP3.Cli.Commands;
 /// <summary>
 /// <c>clamp3 train JSONL DATA_DIR --tokenizer FILE (--checkpoint FILE | --config FILE) [--modality symbolic|audio]</c>: the
 /// official <c>train_clamp3_symbolic.py</c> / <c>train_clamp3_audio.py</c> on one device. Ctrl+C finishes the current step
-/// and writes a resumable <c>latest.pth</c> (resume with <c>--resume OUTPUT/latest.pth</c>).
+/// and writes a resumable <c>latest.pth</c> (resume with <c>--resume OUTPUT/latest.pth</c>: the run continues mid-epoch where it
+/// stopped, with the losses of an uninterrupted run of the same <c>--seed</c>).
 /// </summary>
 public sealed class TrainCommand : ICliCommand
 {
     public Command Create()
     {
-        var jsonl = new Argument<string>("JSONL") { Description = "M4-RAG-style JSON lines (id, filepaths, analysis, …) of the training items." };
-        var dataDir = new Argument<string>("DATA_DIR") { Description = "Folder the 'filepaths' are relative to (.abc/.mtf for symbolic, MERT .npy for audio)." };
+        var jsonl = new Argument<string>("JSONL")
+        {
+            Description = "M4-RAG-style JSON lines, one training item per line: \"id\", \"filepaths\" (music files relative to DATA_DIR) and text fields " +
+                          "(title, artists, genres, description, analysis, …, translations) that text dropout draws from. docs/cli.md#train shows how to make one from ../shared/data/real.",
+        };
+        var dataDir = new Argument<string>("DATA_DIR") { Description = "Folder the 'filepaths' are relative to (interleaved .abc / .mtf for symbolic, MERT .npy for audio)." };
         var evalJsonl = new Option<string?>("--eval-jsonl") { Description = "Evaluation items (default: --eval-split of the training items)." };
-        var checkpoint = new Option<string?>("--checkpoint") { Description = "Starting weights (official .pth / safetensors)." };
-        var config = new Option<string?>("--config") { Description = "config.json (required without --checkpoint: random init)." };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Starting weights (official .pth / safetensors); give this or --config." };
+        var config = new Option<string?>("--config") { Description = "config.json of the model (random init when --checkpoint is not given)." };
         var tokenizer = new Option<string>("--tokenizer") { Description = "XLM-R sentencepiece.bpe.model.", Required = true };
-        var modality = new Option<string>("--modality") { Description = "symbolic or audio (training stage).", DefaultValueFactory = _ => "symbolic" };
-        var output = new Option<string>("--output") { Description = "Checkpoint folder.", DefaultValueFactory = _ => "clamp3-training" };
-        var resume = new Option<string?>("--resume") { Description = "Resume from a checkpoint written by this command." };
-        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 100 };
-        var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 256 };
+        var modality = new Option<string>("--modality") { Description = "symbolic or audio: the training stage (train_clamp3_symbolic.py / train_clamp3_audio.py).", DefaultValueFactory = _ => "symbolic" };
+        var output = new Option<string>("--output") { Description = "Checkpoint folder (best.pth, latest.pth, epoch_N.pth).", DefaultValueFactory = _ => "clamp3-training" };
+        var resume = new Option<string?>("--resume") { Description = "Resume from a checkpoint written by this command (e.g. OUTPUT/latest.pth)." };
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs (official 100).", DefaultValueFactory = _ => 100 };
+        var batch = new Option<int>("--batch-size") { Description = "Pairs per optimizer step, one softmax over all of them (official 256 per GPU).", DefaultValueFactory = _ => 256 };
         var subBatch = new Option<int?>("--sub-batch") { Description = "Gradient-cache sub-batch size (memory of this many pairs, loss over the whole batch)." };
-        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 1e-5 };
+        var lr = new Option<double>("--lr") { Description = "Learning rate (official 1e-5).", DefaultValueFactory = _ => 1e-5 };
         var warmup = new Option<int>("--warmup") { Description = "Linear warm-up steps (0: constant lr, what the official scripts actually do).", DefaultValueFactory = _ => 0 };
-        var freezeText = new Option<bool>("--freeze-text");
-        var noTextDropout = new Option<bool>("--no-text-dropout");
-        var evalSplit = new Option<double>("--eval-split") { DefaultValueFactory = _ => 0.01 };
-        var saveEvery = new Option<int>("--save-every") { DefaultValueFactory = _ => 5 };
-        var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
-        var bf16 = new Option<bool>("--bf16") { Description = "bfloat16 weights and activations (no autocast in TorchSharp; checkpoints stay float32)." };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
+        var freezeText = new Option<bool>("--freeze-text") { Description = "Freeze the text encoder (official FREEZE_TEXT)." };
+        var noTextDropout = new Option<bool>("--no-text-dropout") { Description = "Use the whole text of an item instead of a random subset of its fields (official TEXT_DROPOUT off)." };
+        var noTruncation = new Option<bool>("--no-random-truncation") { Description = "Cut long scores at the head only instead of a random head/tail/middle." };
+        var normalized = new Option<bool>("--normalized-features")
+        {
+            Description = "CLIP-style recipe the QuickStart uses: L2-normalised features and a learnable temperature (the official recipe, raw features " +
+                          "with logit scale 1, barely moves in a few CPU minutes). Combine with a higher --lr, e.g. 1e-3.",
+        };
+        var evalSplit = new Option<double>("--eval-split") { Description = "Fraction of the items held out for evaluation without --eval-jsonl, in [0, 1) (official 0.01).", DefaultValueFactory = _ => 0.01 };
+        var saveEvery = new Option<int>("--save-every") { Description = "Write epoch_N.pth every N epochs (0: never; official 5).", DefaultValueFactory = _ => 5 };
+        var maxMinutes = new Option<double?>("--max-minutes") { Description = "Stop after this many minutes (the current step finishes, then a resumable checkpoint is written)." };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var bf16 = new Option<bool>("--bf16") { Description = "Mixed precision: forward/backward in bfloat16, float32 master weights, optimizer state, loss and checkpoints." };
+        var dropout = new Option<double>("--dropout") { Description = "Hidden and attention dropout while training (official 0.1; 0: off).", DefaultValueFactory = _ => 0.1 };
+        var seed = new Option<int>("--seed") { Description = "Drives every random choice (split, shuffles, text dropout, truncation, init, dropout): same seed, same losses, also across a resume.", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Contrastive training like code/train_clamp3_{symbolic,audio}.py, on one device.")
         {
             jsonl, dataDir, evalJsonl, checkpoint, config, tokenizer, modality, output, resume, epochs, batch, subBatch, lr, warmup,
-            freezeText, noTextDropout, evalSplit, saveEvery, device, bf16, seed,
+            freezeText, noTextDropout, noTruncation, normalized, evalSplit, saveEvery, maxMinutes, device, bf16, dropout, seed,
         };
         command.SetAction(parse =>
         {
@@ -54,9 +68,13 @@ public sealed class TrainCommand : ICliCommand
                 MusicModality = stage, OutputDirectory = parse.GetValue(output)!, ResumeFrom = parse.GetValue(resume),
                 Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batch), SubBatchSize = parse.GetValue(subBatch),
                 LearningRate = parse.GetValue(lr), WarmupSteps = parse.GetValue(warmup), FreezeText = parse.GetValue(freezeText),
-                TextDropout = !parse.GetValue(noTextDropout), EvalSplit = parse.GetValue(evalSplit), SaveEvery = parse.GetValue(saveEvery),
-                Device = parse.GetValue(device)!, BFloat16 = parse.GetValue(bf16), Seed = parse.GetValue(seed),
+                TextDropout = !parse.GetValue(noTextDropout), RandomTruncation = !parse.GetValue(noTruncation),
+                EvalSplit = parse.GetValue(evalSplit), SaveEvery = parse.GetValue(saveEvery),
+                MaxDuration = parse.GetValue(maxMinutes) is { } m ? TimeSpan.FromMinutes(m) : null,
+                Device = parse.GetValue(device)!, BFloat16 = parse.GetValue(bf16), Dropout = parse.GetValue(dropout), Seed = parse.GetValue(seed),
             };
+            if (parse.GetValue(normalized)) options.Loss = new ContrastiveLossOptions { NormalizeFeatures = true, LearnableTemperature = true };
+            if (FlagProblem(options) is { } problem) { Console.Error.WriteLine("error: " + problem); return 2; }
             return Run(parse.GetValue(jsonl)!, parse.GetValue(dataDir)!, parse.GetValue(evalJsonl), options);
         });
         return command;
@@ -78,21 +96,31 @@ public sealed class TrainCommand : ICliCommand
         {
             // The same config the trainer will build the model from (explicit, sibling config.json, or inferred).
             int audioDim = options.MusicModality == Modality.Audio ? Clamp3ContrastiveTrainer.ResolveConfig(options).AudioFeatureDim : 0;
-            int skippedRows = 0;
-            void Skip(string message) { skippedRows++; Log(message); }
-            var items = M4RagJsonl.Read(jsonl, Skip);
-            var train = M4RagJsonl.ToPairs(items, dataDir, options.MusicModality, audioDim, m => { if (m.Contains("skipped")) Skip(m); else Log(m); });
-            var eval = evalJsonl is null ? null : M4RagJsonl.ToPairs(M4RagJsonl.Read(evalJsonl, Log), dataDir, options.MusicModality, audioDim, Log);
-            Console.WriteLine($"{train.Count} training pairs{(eval is null ? "" : $", {eval.Count} evaluation pairs")}; device {options.Device}");
-            var progress = new ConsoleProgress();
-            var result = Clamp3Trainer.Train(train, options, eval, progress, Log, cts.Token);
-            Console.WriteLine($"{(result.Cancelled ? "Stopped" : "Done")}: {result.EpochsDone} epochs, best epoch {result.BestEpoch} (eval loss {result.MinEvalLoss:F4}), {result.SkippedPairs + skippedRows} rows skipped");
+            // Counted from what was read, not from the wording of the log lines.
+            int badLines = 0;
+            var items = M4RagJsonl.Read(jsonl, m => { badLines++; Log(m); });
+            var train = M4RagJsonl.ToPairs(items, dataDir, options.MusicModality, audioDim, Log);
+            int skippedItems = items.Count - train.Count;
+            int badEvalLines = 0, skippedEvalItems = 0;
+            List<TrainingPair>? eval = null;
+            if (evalJsonl is not null)
+            {
+                var evalItems = M4RagJsonl.Read(evalJsonl, m => { badEvalLines++; Log(m); });
+                eval = M4RagJsonl.ToPairs(evalItems, dataDir, options.MusicModality, audioDim, Log);
+                skippedEvalItems = evalItems.Count - eval.Count;
+            }
+            Console.WriteLine($"{train.Count} training pairs ({badLines} unreadable lines and {skippedItems} items without usable music or text skipped)" +
+                              (eval is null ? "" : $", {eval.Count} evaluation pairs ({badEvalLines + skippedEvalItems} skipped)") + $"; device {options.Device}");
+            var progress = new ConsoleProgress(options.Device);
+            var result = Clamp3TrainingLoop.Train(train, options, eval, progress, Log, cts.Token);
+            int skipped = badLines + skippedItems + badEvalLines + skippedEvalItems + result.SkippedPairs;
+            Console.WriteLine($"{(result.Cancelled ? "Stopped" : "Done")}: {result.EpochsDone} epochs, best epoch {result.BestEpoch} (eval loss {result.MinEvalLoss:F4}), {skipped} rows skipped");
             Console.WriteLine($"best: {result.BestCheckpoint}\nlatest (resume): {result.LatestCheckpoint}");
             return 0;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException or Clamp3ConfigException)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {WithFlagNames(e.Message)}");
             return 2;
         }
         finally
@@ -101,9 +129,40 @@ public sealed class TrainCommand : ICliCommand
         }
     }
 
-    /// <summary>Synchronous (System.Progress posts to the thread pool and would reorder lines).</summary>
-    private sealed class ConsoleProgress : IProgress<TrainingProgress>
+    /// <summary>Option problems in the words of the command line (the library's checks name its properties).</summary>
+    internal static string? FlagProblem(Clamp3TrainerOptions o)
     {
-        public void Report(TrainingProgress value) => Console.WriteLine(value);
+        if (o.CheckpointPath is null && o.ConfigPath is null && o.ResumeFrom is null) return "give --checkpoint (starting weights) or --config (random init).";
+        if (o.Epochs < 1) return "--epochs must be at least 1.";
+        if (o.BatchSize < 1) return "--batch-size must be at least 1.";
+        if (o.SubBatchSize is < 1) return "--sub-batch must be at least 1.";
+        if (o.EvalSplit is < 0 or >= 1) return "--eval-split must be in [0, 1).";
+        if (!(o.LearningRate >= 0)) return "--lr must be 0 or more.";
+        if (o.WarmupSteps < 0) return "--warmup must be 0 or more.";
+        if (o.SaveEvery < 0) return "--save-every must be 0 or more.";
+        if (o.Dropout is < 0 or >= 1) return "--dropout must be in [0, 1).";
+        if (o.MaxDuration is { } d && !(d > TimeSpan.Zero)) return "--max-minutes must be more than 0.";
+        return null;
+    }
+
+    private static readonly (string Property, string Flag)[] FlagNames =
+    [
+        ("CheckpointPath", "--checkpoint"), ("ConfigPath", "--config"), ("TokenizerPath", "--tokenizer"), ("ResumeFrom", "--resume"),
+        ("MusicModality", "--modality"), ("SubBatchSize", "--sub-batch"), ("BatchSize", "--batch-size"), ("Epochs", "--epochs"),
+        ("EvalSplit", "--eval-split"), ("Dropout", "--dropout"), ("LearningRate", "--lr"), ("WarmupSteps", "--warmup"), ("OutputDirectory", "--output"),
+    ];
+
+    /// <summary>A library message with its property names replaced by the flags that set them.</summary>
+    internal static string WithFlagNames(string message)
+    {
+        foreach (var (property, flag) in FlagNames)
+            message = System.Text.RegularExpressions.Regex.Replace(message, $@"\b{property}\b", flag);
+        return message;
+    }
+
+    /// <summary>Synchronous (System.Progress posts to the thread pool and would reorder lines).</summary>
+    private sealed class ConsoleProgress(string device) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => Console.WriteLine($"{value}; {DeviceStatus.Describe(device)}");
     }
 }

@@ -82,7 +82,7 @@ public sealed class Clamp3AdamW : IDisposable
             p.mul_(decay);
             m.mul_(beta1).add_(g, alpha: oneMinusBeta1);
             v.mul_(beta2).addcmul_(g, g, value: oneMinusBeta2);
-            var denom = (v.sqrt() / sqrtBc2).add_(eps);
+            var denom = v.sqrt().div_(sqrtBc2).add_(eps);
             p.addcdiv_(m, denom, value: negStep);
         }
     }

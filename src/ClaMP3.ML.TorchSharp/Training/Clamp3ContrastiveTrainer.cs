@@ -25,7 +25,7 @@ public sealed class Clamp3ContrastiveTrainerOptions
 }
 
 /// <summary>
-/// An ML.NET estimator that fine-tunes (or trains) CLaMP 3 contrastively on text–music rows and returns the CLaMP 3
+/// An ML.NET estimator (over the plain loop <see cref="Clamp3TrainingLoop"/>) that fine-tunes (or trains) CLaMP 3 contrastively on text–music rows and returns the CLaMP 3
 /// featurizers (text, then score or MERT features) over the trained weights. The trained checkpoint (official format) stays
 /// in <see cref="Clamp3TrainerOptions.OutputDirectory"/>; the returned chain saves with <see cref="Clamp3ModelFile"/>.
 /// </summary>
@@ -50,7 +50,7 @@ public sealed class Clamp3ContrastiveTrainer : IEstimator<TransformerChain<Clamp
     {
         var t = options.Training;
         var pairs = ReadPairs(input);
-        LastResult = Clamp3Trainer.Train(pairs, t, null, options.Progress, options.Log, options.CancellationToken);
+        LastResult = Clamp3TrainingLoop.Train(pairs, t, null, options.Progress, options.Log, options.CancellationToken);
         TrainedCheckpointPath = Path.Combine(t.OutputDirectory, $"trained-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..8]}.pth");
         File.Copy(LastResult.BestCheckpoint, TrainedCheckpointPath);
         return Featurizers().Fit(input);

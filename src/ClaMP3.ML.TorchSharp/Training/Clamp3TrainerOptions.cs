@@ -2,7 +2,7 @@ using ClaMP3.ML.Modeling;
 
 namespace ClaMP3.ML.Training;
 
-/// <summary>Options of <see cref="Clamp3Trainer"/> and <see cref="Clamp3ContrastiveTrainer"/>. Defaults follow the official
+/// <summary>Options of <see cref="Clamp3TrainingLoop"/> and <see cref="Clamp3ContrastiveTrainer"/>. Defaults follow the official
 /// <c>code/config.py</c> where a single machine allows (batch 256 per GPU there; 8 GPUs give a global 2048).</summary>
 public sealed class Clamp3TrainerOptions
 {
@@ -32,6 +32,9 @@ public sealed class Clamp3TrainerOptions
     /// <summary>Official <c>TEXT_DROPOUT</c> (applies to JSONL items, which have the fields to draw from).</summary>
     public bool TextDropout { get; set; } = true;
     public bool RandomTruncation { get; set; } = true;
+    /// <summary>Hidden and attention dropout of the three encoders while training (the official training runs HF's default
+    /// 0.1 in XLM-R and both BERTs); 0 turns it off. Evaluation and the saved models never drop.</summary>
+    public double Dropout { get; set; } = 0.1;
     public double RemoveInstrumentInfoProbability { get; set; } = 0.9;
     public ContrastiveLossOptions Loss { get; set; } = new();
 
@@ -44,8 +47,11 @@ public sealed class Clamp3TrainerOptions
 
     /// <summary>"cpu", "cuda", "cuda:N".</summary>
     public string Device { get; set; } = "cpu";
-    /// <summary>Keep weights, moments and activations in bfloat16 (no autocast in TorchSharp 0.107); checkpoints are written in float32.</summary>
+    /// <summary>Mixed precision as torch autocast: forward and backward in bfloat16, while the weights the optimizer updates
+    /// and its moments stay float32 (and so do the loss and the checkpoints).</summary>
     public bool BFloat16 { get; set; }
+    /// <summary>Drives every random choice (eval split, shuffles, text dropout, truncation, file choice, initial weights,
+    /// dropout masks); see <see cref="TrainingSeeds"/> for the scheme.</summary>
     public int Seed { get; set; }
 
     internal void Validate()
@@ -55,6 +61,7 @@ public sealed class Clamp3TrainerOptions
         if (MusicModality == Modality.Text) throw new ArgumentException("MusicModality must be Symbolic or Audio.");
         if (Epochs < 1 || BatchSize < 1 || SubBatchSize is < 1) throw new ArgumentException("Epochs, BatchSize and SubBatchSize must be positive.");
         if (EvalSplit is < 0 or >= 1) throw new ArgumentException("EvalSplit must be in [0, 1).");
+        if (Dropout is < 0 or >= 1 || double.IsNaN(Dropout)) throw new ArgumentException("Dropout must be in [0, 1).");
     }
 }
 

@@ -28,10 +28,10 @@ public static class ClipLoss
         var logitsMt = m.matmul(t.t());
         if (logitScale is not null)
         {
-            logitsTm = logitScale * logitsTm;
-            logitsMt = logitScale * logitsMt;
+            logitsTm = logitScale.mul(logitsTm);
+            logitsMt = logitScale.mul(logitsMt);
         }
-        var labels = arange(t.shape[0], dtype: ScalarType.Int64, device: t.device);
+        var labels = KeptScalarOps.Arange(t.shape[0], t.device);
         var loss = nn.functional.cross_entropy(logitsTm, labels).Plus(nn.functional.cross_entropy(logitsMt, labels)).DividedBy(2);
         return (loss.MoveToOuterDisposeScope(), logitsTm.MoveToOuterDisposeScope(), logitsMt.MoveToOuterDisposeScope());
     }

@@ -24,8 +24,18 @@ public sealed class ContrastiveObjective
 
     public Clamp3Model Model { get; }
     public ContrastiveLossOptions LossOptions { get; }
-    /// <summary>The learnable log logit scale when <see cref="ContrastiveLossOptions.LearnableTemperature"/> is on; set by the trainer.</summary>
+    /// <summary>The learnable log logit scale when <see cref="ContrastiveLossOptions.LearnableTemperature"/> is on; set by the
+    /// trainer (float32 always: the loss runs in float32).</summary>
     public Parameter? LogLogitScale { get; set; }
+    /// <summary>When set, libtorch's generator is seeded with (this, sub-batch index) before each sub-batch's forward, so
+    /// the dropout masks are fixed by the seed and the gradient cache's second forward of a sub-batch replays the masks
+    /// of its first (which is what makes the cache exact with dropout on). Null: the generator is left as it is.</summary>
+    public ulong? DropoutSeed { get; set; }
+
+    private void SeedDropout(int subBatch)
+    {
+        if (DropoutSeed is { } seed) torch.manual_seed((long)(TrainingSeeds.SplitMix64(seed ^ (ulong)subBatch) >> 1)).Dispose();
+    }
 
     /// <summary>Global features (t, m), [B, D] each, with a graph when grad mode is on.</summary>
     public (Tensor Text, Tensor Music) Features(ContrastiveBatch batch)
@@ -36,12 +46,13 @@ public sealed class ContrastiveObjective
         return (t.MoveToOuterDisposeScope(), m.MoveToOuterDisposeScope());
     }
 
-    /// <summary>The loss and logits from features (in the caller's scope).</summary>
+    /// <summary>The loss and logits from features (in the caller's scope), computed in float32 whatever the features'
+    /// type (autocast runs losses in float32 too).</summary>
     public (Tensor Loss, Tensor LogitsTextMusic, Tensor LogitsMusicText) Loss(Tensor text, Tensor music)
     {
         using var scope = NewDisposeScope();
         var scale = LogLogitScale is null ? null : LogLogitScale.exp();
-        var (loss, tm, mt) = ClipLoss.Compute(text, music, scale, LossOptions.NormalizeFeatures);
+        var (loss, tm, mt) = ClipLoss.Compute(text.to(ScalarType.Float32), music.to(ScalarType.Float32), scale, LossOptions.NormalizeFeatures);
         return (loss.MoveToOuterDisposeScope(), tm.MoveToOuterDisposeScope(), mt.MoveToOuterDisposeScope());
     }
 
@@ -59,7 +70,8 @@ public sealed class ContrastiveObjective
     /// an undefined gradient). <paramref name="subBatchSize"/> null or ≥ B: one forward and backward. Otherwise the gradient
     /// cache: (1) features of each sub-batch without graph, concatenated; (2) the loss over all B pairs and its gradient
     /// w.r.t. the features; (3) each sub-batch re-run with graph and <c>sum(t_i·∂L/∂t_i) + sum(m_i·∂L/∂m_i)</c> back-propagated.
-    /// Exact without dropout (this port has none), equal to the full-batch gradient up to float32 summation order.
+    /// Equal to the full-batch gradient up to float32 summation order; with dropout, exact when <see cref="DropoutSeed"/>
+    /// is set (each sub-batch's masks are replayed), which also makes the masks depend on the sub-batch split.
     /// </summary>
     public float Backward(ContrastiveBatch batch, int? subBatchSize = null)
     {
@@ -68,6 +80,7 @@ public sealed class ContrastiveObjective
         if (subBatchSize is null || subBatchSize.Value >= b)
         {
             using var scope = NewDisposeScope();
+            SeedDropout(0);
             var (t, m) = Features(batch);
             var loss = Loss(t, m).Loss;
             loss.backward();
@@ -91,10 +104,11 @@ public sealed class ContrastiveObjective
         var musicParts = new List<Tensor>();
         using (torch.no_grad())
         {
-            foreach (var rows in subBatches)
+            for (int c = 0; c < subBatches.Count; c++)
             {
                 using var inner = NewDisposeScope();
-                using var sub = batch.Select(rows);
+                using var sub = batch.Select(subBatches[c]);
+                SeedDropout(c);
                 var (t, m) = Features(sub);
                 textParts.Add(t.MoveToOuterDisposeScope());
                 musicParts.Add(m.MoveToOuterDisposeScope());
@@ -107,15 +121,16 @@ public sealed class ContrastiveObjective
         var textGrad = allText.grad!;
         var musicGrad = allMusic.grad!;
         long offset = 0;
-        foreach (var rows in subBatches)
+        for (int c = 0; c < subBatches.Count; c++)
         {
             using var inner = NewDisposeScope();
-            using var sub = batch.Select(rows);
+            using var sub = batch.Select(subBatches[c]);
+            SeedDropout(c);
             var (t, m) = Features(sub);
-            var slice = arange(offset, offset + rows.Length, dtype: ScalarType.Int64, device: t.device);
-            var surrogate = (t * textGrad.index_select(0, slice)).sum().Plus((m * musicGrad.index_select(0, slice)).sum());
+            long n = subBatches[c].Length;
+            var surrogate = t.mul(textGrad.narrow(0, offset, n).to(t.dtype)).sum().Plus(m.mul(musicGrad.narrow(0, offset, n).to(m.dtype)).sum());
             surrogate.backward();
-            offset += rows.Length;
+            offset += n;
         }
         return loss.to(ScalarType.Float32).item<float>();
     }

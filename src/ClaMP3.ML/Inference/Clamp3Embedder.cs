@@ -1,3 +1,4 @@
+using ClaMP3.ML.Checkpoints;
 using ClaMP3.ML.Inference.Engines;
 using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Tokenization;
@@ -28,6 +29,8 @@ public sealed record Clamp3EmbedderOptions(string CheckpointPath)
     /// <summary>Segments per forward pass. Segments of all items in one call are batched together.</summary>
     public int BatchSize { get; init; } = 8;
     public Clamp3Precision Precision { get; init; } = Clamp3Precision.Float32;
+    /// <summary>Load checkpoints whose weights hold NaN or ±Inf (refused by default: every embedding would be NaN).</summary>
+    public bool AllowNonFiniteWeights { get; init; }
     /// <summary>A folder of ONNX models exported from the checkpoint (<c>clamp3 export onnx</c>): when set, the embedder
     /// runs on ONNX Runtime instead of TorchSharp.</summary>
     public string? OnnxDirectory { get; init; }
@@ -100,7 +103,8 @@ public sealed class Clamp3Embedder : IDisposable
         Options = options;
     }
 
-    /// <summary>Raised with a message for each warning of an input embedded through the <c>Embed*</c> convenience methods.</summary>
+    /// <summary>Raised with a message for each warning of an input embedded through the <c>Embed*</c> convenience methods
+    /// (e.g. ABC that is not interleaved). With no handler attached, warnings go to standard error, so they are never silent.</summary>
     public event Action<string>? Warning;
 
     public Clamp3Config Config { get; }
@@ -190,9 +194,9 @@ public sealed class Clamp3Embedder : IDisposable
         foreach (var patch in patches)
             if (patch.Length != Config.PatchSize)
                 throw new InvalidOperationException($"The patchilizer returned a patch of {patch.Length} ids, expected {Config.PatchSize}.");
-        var warning = Clamp3Inputs.DescribeBarlessAbc(normalized);
-        return new PreparedInput(Modality.Symbolic, patches.Length, null, patches, null, Config.PatchSize,
-            warning is null ? Array.Empty<string>() : new[] { warning });
+        var warnings = new[] { Clamp3Inputs.DescribeNonInterleavedAbc(normalized), Clamp3Inputs.DescribeBarlessAbc(normalized) }
+            .OfType<string>().ToArray();
+        return new PreparedInput(Modality.Symbolic, patches.Length, null, patches, null, Config.PatchSize, warnings);
     }
 
     /// <summary>Builds an audio input from MERT features (rows × audio hidden size), framed by one zero row each side.</summary>
@@ -204,6 +208,8 @@ public sealed class Clamp3Embedder : IDisposable
             throw new ArgumentException($"MERT features must have {width} columns (the audio hidden size), got {mertFeatures.Columns}.", nameof(mertFeatures));
         if (mertFeatures.Rows < 0 || mertFeatures.Values.LongLength != (long)mertFeatures.Rows * mertFeatures.Columns)
             throw new ArgumentException($"A {mertFeatures.Rows}×{mertFeatures.Columns} feature matrix needs {(long)mertFeatures.Rows * mertFeatures.Columns} values, got {mertFeatures.Values.LongLength}.", nameof(mertFeatures));
+        if (FiniteValues.FirstNonFinite(mertFeatures.Values) is var bad and >= 0)
+            throw new ArgumentException($"MERT features hold NaN or Inf (first at element {bad}); every embedding computed from them would be NaN.", nameof(mertFeatures));
         var rows = Clamp3Inputs.FrameAudioRows(mertFeatures.Values, mertFeatures.Rows, width);
         var warnings = mertFeatures.Rows == 0 ? new[] { "no feature rows: only the two zero frame rows are embedded" } : Array.Empty<string>();
         return new PreparedInput(Modality.Audio, mertFeatures.Rows + 2, null, null, rows, width, warnings);
@@ -233,7 +239,11 @@ public sealed class Clamp3Embedder : IDisposable
     {
         for (int i = 0; i < inputs.Count; i++)
             foreach (var w in inputs[i].Warnings)
-                Warning?.Invoke(inputs.Count == 1 ? w : $"item {i}: {w}");
+            {
+                var message = inputs.Count == 1 ? w : $"item {i}: {w}";
+                if (Warning is { } handler) handler(message);
+                else Console.Error.WriteLine("warning: " + message);
+            }
         return Embed(inputs, kind);
     }
 
@@ -254,6 +264,10 @@ public sealed class Clamp3Embedder : IDisposable
                 var items = Enumerable.Range(0, inputs.Count).Where(i => inputs[i].Modality == modality).ToList();
                 if (items.Count > 0) EmbedModality(inputs, items, modality, kind, results);
             }
+            // Never hand out NaN silently (e.g. activations overflowing in bfloat16).
+            for (int i = 0; i < results.Length; i++)
+                if (FiniteValues.FirstNonFinite(results[i].Values) is var bad and >= 0)
+                    throw new InvalidOperationException($"Input {i} ({inputs[i].Modality}, {inputs[i].Length} items) gave non-finite features (first at element {bad}); refused rather than returned.");
             return results;
         }
     }

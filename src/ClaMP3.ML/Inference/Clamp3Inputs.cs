@@ -66,6 +66,28 @@ public static class Clamp3Inputs
     private static readonly Regex Barline = new(@"\|", RegexOptions.Compiled);
 
     /// <summary>
+    /// A warning when ABC is not in the interleaved form CLaMP 3 was trained on (every music line starts with a
+    /// <c>[V:n]</c> bar prefix, as the official <c>batch_interleaved_abc.py</c> writes): the official
+    /// <c>extract_clamp3.py</c> embeds whatever it is given, and so do we, but plain ABC lands elsewhere in the space.
+    /// </summary>
+    public static string? DescribeNonInterleavedAbc(string score)
+    {
+        if (LooksLikeMtf(score)) return null;
+        int number = 0;
+        foreach (var line in SourceText.NormalizeNewlines(score).Split('\n'))
+        {
+            number++;
+            if (line.Trim().Length == 0 || line.StartsWith('%')) continue;
+            bool field = line.Length > 1 && char.IsLetter(line[0]) && line[1] == ':';
+            if (field || line.StartsWith("[V:", StringComparison.Ordinal)) continue;
+            return $"the ABC is not interleaved (line {number} does not start with a [V:n] bar prefix): CLaMP 3 reads the " +
+                   "interleaved ABC of the official batch_interleaved_abc.py; convert it first (clamp3 convert abc2interleaved, " +
+                   "AbcInterleaver.Convert(abc, acceptPlainAbc: true) or mlContext.Transforms.ConvertAbcToInterleaved). Embedded as given.";
+        }
+        return null;
+    }
+
+    /// <summary>
     /// A warning when an ABC score will be embedded from its header alone: the patchilizer keeps only complete
     /// (text, barline) pairs of a music line, so lines without a barline vanish (quirk of the official code).
     /// </summary>

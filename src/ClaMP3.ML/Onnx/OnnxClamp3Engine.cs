@@ -31,6 +31,7 @@ public sealed class OnnxClamp3Engine : IClamp3Engine
         paths[Modality.Symbolic] = Manifest.VerifiedModelPath("symbolic");
         paths[Modality.Audio] = Manifest.VerifiedModelPath("audio");
         if (threads < 0) throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be 0 (default) or positive.");
+        if (useCuda) OnnxSessions.RequireCuda();
         this.threads = threads;
         this.useCuda = useCuda;
         Description = $"onnx {(useCuda ? "cuda" : "cpu")} {(Manifest.Precision == OnnxPrecision.Int8 ? "int8" : "float32")}";

@@ -173,7 +173,7 @@ internal static class OnnxFiles
         }
     }
 
-    /// <summary>Serialises a model to <paramref name="path"/> and returns its manifest entry.</summary>
+    /// <summary>Serialises a model to <c>{key}.onnx</c> in <paramref name="directory"/> and returns its manifest entry.</summary>
     public static OnnxModelEntry WriteModel(string directory, string key, ProtoMessage model)
     {
         var file = key + ".onnx";

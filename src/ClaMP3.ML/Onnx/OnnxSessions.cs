@@ -2,7 +2,7 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace ClaMP3.ML.Onnx;
 
-/// <summary>How ONNX Runtime sessions are made: all graph optimisations, <paramref name="threads"/> intra-op threads
+/// <summary>How ONNX Runtime sessions are made: all graph optimisations, <c>threads</c> intra-op threads
 /// (0 = ORT's default, one per core), sequential execution, and no spinning: after a call the pool threads sleep
 /// instead of busy-waiting (they would steal the CPU from libtorch or from other processes).</summary>
 public static class OnnxSessions
@@ -22,16 +22,7 @@ public static class OnnxSessions
         {
             options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
             options.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
-            if (useCuda)
-            {
-                try { options.AppendExecutionProvider_CUDA(0); }
-                catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
-                {
-                    throw new ArgumentException(
-                        "the CUDA execution provider is not available: reference Microsoft.ML.OnnxRuntime.Gpu.Linux (or .Gpu.Windows) instead of " +
-                        $"Microsoft.ML.OnnxRuntime, with CUDA 12 and cuDNN 9 installed ({e.Message.Split('\n')[0]}).");
-                }
-            }
+            if (useCuda) AppendCuda(options);
             try { return new InferenceSession(path, options); }
             catch (OnnxRuntimeException e)
             {
@@ -41,6 +32,25 @@ public static class OnnxSessions
         finally
         {
             options.Dispose();
+        }
+    }
+
+    /// <summary>Fails now, with the package to reference, when the CUDA execution provider cannot be used (checked when
+    /// an engine is made, so that a batch job stops before its first file instead of failing every file).</summary>
+    public static void RequireCuda()
+    {
+        using var options = new SessionOptions();
+        AppendCuda(options);
+    }
+
+    private static void AppendCuda(SessionOptions options)
+    {
+        try { options.AppendExecutionProvider_CUDA(0); }
+        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            throw new ArgumentException(
+                "the CUDA execution provider is not available: reference Microsoft.ML.OnnxRuntime.Gpu.Linux (or .Gpu.Windows) instead of " +
+                $"Microsoft.ML.OnnxRuntime, with CUDA 12 and cuDNN 9 installed ({e.Message.Split('\n')[0]}).");
         }
     }
 

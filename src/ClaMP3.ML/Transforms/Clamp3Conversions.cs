@@ -28,6 +28,9 @@ public sealed class Clamp3ConversionOptions
     public string? ConverterName { get; set; }
     /// <summary>MIDI → MTF as <c>--m3_compatible</c> (what CLaMP 3 was trained on).</summary>
     public bool M3Compatible { get; set; } = true;
+    /// <summary>ABC → interleaved: rewrite tunes the official script rejects (no <c>V:1</c> line, named voices) with our
+    /// plain-ABC addition (a warning marks each); false gives the official outcomes exactly.</summary>
+    public bool AcceptPlainAbc { get; set; } = true;
     /// <summary>For <see cref="Clamp3ConversionKind.MertFeatures"/>: the MERT-v1-95M folder.</summary>
     public string? MertModelPath { get; set; }
     public string Device { get; set; } = "cpu";
@@ -121,7 +124,7 @@ public sealed class Clamp3ConversionTransformer : BatchedTransformer
         public FileMapper(Clamp3ConversionOptions options, IFileConverter converter) : base(options)
         {
             _converter = converter;
-            _converterOptions = new ConverterOptions(options.M3Compatible);
+            _converterOptions = new ConverterOptions(options.M3Compatible, options.AcceptPlainAbc);
         }
 
         protected override string ConvertOne(string path)
@@ -144,9 +147,17 @@ public sealed class Clamp3ConversionTransformer : BatchedTransformer
 
     private sealed class AbcTextMapper : TextOutputMapper
     {
-        public AbcTextMapper(Clamp3ConversionOptions options) : base(options) { }
+        private readonly bool _acceptPlainAbc;
 
-        protected override string ConvertOne(string abc) => AbcInterleaver.Convert(abc).Text;
+        public AbcTextMapper(Clamp3ConversionOptions options) : base(options) => _acceptPlainAbc = options.AcceptPlainAbc;
+
+        protected override string ConvertOne(string abc)
+        {
+            var result = AbcInterleaver.Convert(abc, _acceptPlainAbc);
+            foreach (var warning in result.Warnings.Where(w => w.StartsWith(AbcInterleaver.PlainAbcWarningPrefix, StringComparison.Ordinal)))
+                Warn(warning);
+            return result.Text;
+        }
     }
 
     /// <summary>Audio file paths → MERT features, as <c>extract_mert.py --mean_features</c>.</summary>
@@ -234,11 +245,14 @@ public static class Clamp3ConversionCatalog
         });
 
     /// <summary>Standard ABC text → interleaved ABC (the official <c>batch_interleaved_abc.py</c>).</summary>
+    /// <param name="acceptPlainAbc">Our addition, on by default: tunes the official script rejects for want of a
+    /// <c>V:1</c> voice (or with named voices) are rewritten and converted; false rejects them as the official script does.</param>
     public static Clamp3ConversionEstimator ConvertAbcToInterleaved(this TransformsCatalog catalog, string outputColumnName = "Music",
-        string inputColumnName = "Abc", RowErrorMode errorMode = RowErrorMode.Throw) =>
+        string inputColumnName = "Abc", RowErrorMode errorMode = RowErrorMode.Throw, bool acceptPlainAbc = true) =>
         new(new Clamp3ConversionOptions
         {
             Kind = Clamp3ConversionKind.AbcText, OutputColumnName = outputColumnName, InputColumnName = inputColumnName, ErrorMode = errorMode,
+            AcceptPlainAbc = acceptPlainAbc,
         });
 
     /// <summary>Audio file paths (WAV, MP3, FLAC, OGG) → MERT features (<c>extract_mert.py --mean_features</c>), a

@@ -23,9 +23,9 @@ public sealed class OnnxVariantTests
         var generator = new Generator((ulong)seed);
         foreach (var (name, p) in module.named_parameters())
         {
-            if (name.Contains("LayerNorm") || name.Contains("layer_norm")) p.copy_(rand(p.shape, generator: generator) * 0.8 + 0.6);
-            else if (name.EndsWith("bias")) p.copy_(randn(p.shape, generator: generator) * 0.2);
-            else p.copy_(randn(p.shape, generator: generator) * 0.3);
+            if (name.Contains("LayerNorm") || name.Contains("layer_norm")) p.copy_(rand(p.shape, generator: generator).Times(0.8).Plus(0.6));
+            else if (name.EndsWith("bias")) p.copy_(randn(p.shape, generator: generator).Times(0.2));
+            else p.copy_(randn(p.shape, generator: generator).Times(0.3));
         }
     }
 

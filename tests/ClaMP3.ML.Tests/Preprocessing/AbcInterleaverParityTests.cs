@@ -83,13 +83,16 @@ public sealed class AbcInterleaverParityTests
             var inputPath = TestPaths.Fixture("preprocess", c.Input);
             if (c.Expected is null)
             {
-                var e = Assert.ThrowsExactly<ConversionRejectedException>(() => converter.Convert(inputPath, new ConverterOptions()), c.Id);
+                // Official mode: the official outcomes exactly (the default plain-ABC route is PlainAbcTests' subject).
+                var e = Assert.ThrowsExactly<ConversionRejectedException>(() => converter.Convert(inputPath, new ConverterOptions(AcceptPlainAbc: false)), c.Id);
                 var officialReason = c.Stdout.TrimEnd('\n').Split('\n')[^1];
                 var reason = officialReason[(officialReason.IndexOf(".abc ", StringComparison.Ordinal) + 5)..];
                 Assert.StartsWith(reason, e.Message, c.Id);
                 continue;
             }
+            // Accepted tunes: byte-identical with plain-ABC support on (the default) and off.
             var file = converter.Convert(inputPath, new ConverterOptions());
+            CollectionAssert.AreEqual(file.Content, converter.Convert(inputPath, new ConverterOptions(AcceptPlainAbc: false)).Content, c.Id);
             Assert.AreEqual(".abc", file.Extension, c.Id);
             CollectionAssert.AreEqual(File.ReadAllBytes(TestPaths.Fixture("preprocess", c.Expected)), file.Content, c.Id);
             Assert.AreEqual(c.Outcome == "ok_with_warnings", file.Warnings.Count > 0, c.Id);

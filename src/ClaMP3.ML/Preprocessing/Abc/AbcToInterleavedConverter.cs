@@ -22,7 +22,7 @@ public sealed class AbcToInterleavedConverter : IFileConverter, IKnowsOutputName
         var bytes = File.ReadAllBytes(inputPath);
         if (bytes.Length == 0)
             throw new ConversionRejectedException("empty file (the official script does not list files of size 0)");
-        var result = AbcInterleaver.Convert(Decode(bytes));
+        var result = AbcInterleaver.Convert(Decode(bytes), options.AcceptPlainAbc);
         return new ConvertedFile(Path.GetExtension(inputPath), StrictUtf8.GetBytes(result.Text), result.Warnings);
     }
 
