@@ -18,11 +18,19 @@ internal static class Clamp3OnnxGraphs
 {
     public static OnnxGraph Text(Clamp3Config config, IReadOnlyDictionary<string, CheckpointTensor> weights, string source, bool int8)
     {
-        var c = config.Text;
         var b = new OnnxNetworkBuilder(new OnnxGraph("clamp3_text"), weights, source, int8);
         var g = b.Graph;
         var ids = g.Input("input_ids", OnnxType.Int64, "batch", "length");
         var mask = g.Input("attention_mask", OnnxType.Float, "batch", "length");
+        Outputs(b, TextHidden(b, config, ids, mask), mask, "text_proj", config.Text, config.Clamp3HiddenSize);
+        return g;
+    }
+
+    /// <summary>The text encoder's last hidden state [B, L, H] for ids [B, L] and mask [B, L], built into <paramref name="b"/>'s graph.</summary>
+    internal static string TextHidden(OnnxNetworkBuilder b, Clamp3Config config, string ids, string mask)
+    {
+        var c = config.Text;
+        var g = b.Graph;
         const string p = "text_model.";
         var pad = g.Scalar((long)c.PadTokenId);
         var notPad = g.Node("Cast", new[] { g.Node("Not", new[] { g.Node("Equal", new[] { ids, pad }) }) }, new[] { new OnnxAttr("to", (int)OnnxType.Int64) });
@@ -30,19 +38,29 @@ internal static class Clamp3OnnxGraphs
         var words = g.Node("Gather", new[] { b.Parameter(p + "embeddings.word_embeddings.weight", c.VocabSize, c.HiddenSize), ids });
         var x = g.Node("Add", new[] { words, TokenType0(b, p, c) });
         x = g.Node("Add", new[] { x, g.Node("Gather", new[] { b.Parameter(p + "embeddings.position_embeddings.weight", c.MaxPositionEmbeddings, c.HiddenSize), positions }) });
-        var hidden = Encoder(b, b.LayerNorm(x, p + "embeddings.LayerNorm", c.HiddenSize, c.LayerNormEps), mask, p, c);
-        Outputs(b, hidden, mask, "text_proj", c, config.Clamp3HiddenSize);
-        return g;
+        return Encoder(b, b.LayerNorm(x, p + "embeddings.LayerNorm", c.HiddenSize, c.LayerNormEps), mask, p, c);
     }
+
+    /// <summary>Projected masked mean [B, D] of the text encoder (what <c>global</c> outputs).</summary>
+    internal static string EncodeText(OnnxNetworkBuilder b, Clamp3Config config, string ids, string mask) =>
+        Global(b, TextHidden(b, config, ids, mask), mask, "text_proj", config.Text, config.Clamp3HiddenSize);
 
     public static OnnxGraph Symbolic(Clamp3Config config, IReadOnlyDictionary<string, CheckpointTensor> weights, string source, bool int8)
     {
-        var c = config.Symbolic;
-        int patchSize = config.PatchSize, vocab = Clamp3Config.PatchVocabSize, h = c.HiddenSize;
         var b = new OnnxNetworkBuilder(new OnnxGraph("clamp3_symbolic"), weights, source, int8);
         var g = b.Graph;
-        var patches = g.Input("patches", OnnxType.Int64, "batch", "length", (long)patchSize);
+        var patches = g.Input("patches", OnnxType.Int64, "batch", "length", (long)config.PatchSize);
         var mask = g.Input("attention_mask", OnnxType.Float, "batch", "length");
+        Outputs(b, SymbolicHidden(b, config, patches, mask), mask, "symbolic_proj", config.Symbolic, config.Clamp3HiddenSize);
+        return g;
+    }
+
+    /// <summary>The symbolic encoder's last hidden state [B, L, H] for patches [B, L, patch_size] and mask [B, L].</summary>
+    internal static string SymbolicHidden(OnnxNetworkBuilder b, Clamp3Config config, string patches, string mask)
+    {
+        var c = config.Symbolic;
+        int patchSize = config.PatchSize, vocab = Clamp3Config.PatchVocabSize, h = c.HiddenSize;
+        var g = b.Graph;
         // Row p·128 + id of the transposed weight is the column the official one-hot selects.
         var w = b.Weight("symbolic_model.patch_embedding.weight", h, (long)patchSize * vocab);
         long columns = (long)patchSize * vocab;
@@ -58,22 +76,30 @@ internal static class Clamp3OnnxGraphs
             sum = sum is null ? rows : g.Node("Add", new[] { sum, rows });
         }
         var embeds = g.Node("Add", new[] { sum!, b.Parameter("symbolic_model.patch_embedding.bias", h) });
-        var hidden = Encoder(b, BertEmbeddings(b, embeds, "symbolic_model.base.", c), mask, "symbolic_model.base.", c);
-        Outputs(b, hidden, mask, "symbolic_proj", c, config.Clamp3HiddenSize);
-        return g;
+        return Encoder(b, BertEmbeddings(b, embeds, "symbolic_model.base.", c), mask, "symbolic_model.base.", c);
     }
+
+    /// <summary>Projected masked mean [B, D] of the symbolic encoder.</summary>
+    internal static string EncodeSymbolic(OnnxNetworkBuilder b, Clamp3Config config, string patches, string mask) =>
+        Global(b, SymbolicHidden(b, config, patches, mask), mask, "symbolic_proj", config.Symbolic, config.Clamp3HiddenSize);
 
     public static OnnxGraph Audio(Clamp3Config config, IReadOnlyDictionary<string, CheckpointTensor> weights, string source, bool int8)
     {
-        var c = config.Audio;
         var b = new OnnxNetworkBuilder(new OnnxGraph("clamp3_audio"), weights, source, int8);
         var g = b.Graph;
         var features = g.Input("features", OnnxType.Float, "batch", "length", (long)config.AudioFeatureDim);
         var mask = g.Input("attention_mask", OnnxType.Float, "batch", "length");
-        var hidden = Encoder(b, BertEmbeddings(b, features, "audio_model.", c), mask, "audio_model.", c);
-        Outputs(b, hidden, mask, "audio_proj", c, config.Clamp3HiddenSize);
+        Outputs(b, AudioHidden(b, config, features, mask), mask, "audio_proj", config.Audio, config.Clamp3HiddenSize);
         return g;
     }
+
+    /// <summary>The audio encoder's last hidden state [B, L, H] for MERT rows [B, L, feature dim] and mask [B, L].</summary>
+    internal static string AudioHidden(OnnxNetworkBuilder b, Clamp3Config config, string features, string mask) =>
+        Encoder(b, BertEmbeddings(b, features, "audio_model.", config.Audio), mask, "audio_model.", config.Audio);
+
+    /// <summary>Projected masked mean [B, D] of the audio encoder.</summary>
+    internal static string EncodeAudio(OnnxNetworkBuilder b, Clamp3Config config, string features, string mask) =>
+        Global(b, AudioHidden(b, config, features, mask), mask, "audio_proj", config.Audio, config.Clamp3HiddenSize);
 
     private static string TokenType0(OnnxNetworkBuilder b, string prefix, BertConfig c)
     {
@@ -125,13 +151,19 @@ internal static class Clamp3OnnxGraphs
         var g = b.Graph;
         g.Node("Identity", new[] { hidden }, output: "sequence");
         g.Output("sequence", OnnxType.Float, "batch", "length", (long)c.HiddenSize);
+        g.Node("Identity", new[] { Global(b, hidden, mask, projection, c, globalSize) }, output: "global");
+        g.Output("global", OnnxType.Float, "batch", (long)globalSize);
+    }
+
+    /// <summary>Projection of Σ h·m / Σ m: [B, D].</summary>
+    private static string Global(OnnxNetworkBuilder b, string hidden, string mask, string projection, BertConfig c, int globalSize)
+    {
+        var g = b.Graph;
         var m = g.Node("Unsqueeze", new[] { mask, g.Vector(2) });
         var axis = g.Vector(1);
         var keep = new[] { new OnnxAttr("keepdims", 0L) };
         var sum = g.Node("ReduceSum", new[] { g.Node("Mul", new[] { hidden, m }), axis }, keep);
         var count = g.Node("ReduceSum", new[] { m, axis }, keep);
-        var projected = b.Linear(g.Node("Div", new[] { sum, count }), projection, c.HiddenSize, globalSize, false);
-        g.Node("Identity", new[] { projected }, output: "global");
-        g.Output("global", OnnxType.Float, "batch", (long)globalSize);
+        return b.Linear(g.Node("Div", new[] { sum, count }), projection, c.HiddenSize, globalSize, false);
     }
 }

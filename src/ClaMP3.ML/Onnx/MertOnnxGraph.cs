@@ -22,6 +22,16 @@ internal static class MertOnnxGraph
         var b = new OnnxNetworkBuilder(new OnnxGraph("mert"), weights, source, int8);
         var g = b.Graph;
         var wave = g.Input("waveform", OnnxType.Float, "batch", "samples");
+        g.Node("Identity", new[] { HiddenStateMeans(b, c, wave) }, output: "hidden_state_means");
+        g.Output("hidden_state_means", OnnxType.Float, (long)c.NumHiddenStates, "batch", (long)c.HiddenSize);
+        return g;
+    }
+
+    /// <summary>Per window the mean over time of every hidden state, [L, B, H], for windows [B, samples], built into
+    /// <paramref name="b"/>'s graph.</summary>
+    internal static string HiddenStateMeans(OnnxNetworkBuilder b, MertConfig c, string wave)
+    {
+        var g = b.Graph;
         var x = g.Node("Unsqueeze", new[] { wave, g.Vector(1) }); // [B, 1, N]
         x = FeatureEncoder(b, c, x);
         var features = g.Node("Transpose", new[] { x }, new[] { new OnnxAttr("perm", new long[] { 0, 2, 1 }) }); // [B, T, C]
@@ -40,9 +50,7 @@ internal static class MertOnnxGraph
             if (c.DoStableLayerNorm && i == c.NumHiddenLayers - 1) hidden = b.LayerNorm(hidden, "encoder.layer_norm", h, c.LayerNormEps);
             Keep(hidden);
         }
-        g.Node("Concat", means, new[] { new OnnxAttr("axis", 0L) }, output: "hidden_state_means");
-        g.Output("hidden_state_means", OnnxType.Float, (long)c.NumHiddenStates, "batch", (long)h);
-        return g;
+        return g.Node("Concat", means, new[] { new OnnxAttr("axis", 0L) });
     }
 
     private static string FeatureEncoder(OnnxNetworkBuilder b, MertConfig c, string x)

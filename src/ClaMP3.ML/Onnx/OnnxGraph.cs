@@ -3,9 +3,9 @@ using System.Runtime.InteropServices;
 namespace ClaMP3.ML.Onnx;
 
 /// <summary>ONNX element types used by the exporter (TensorProto.DataType).</summary>
-internal enum OnnxType { Float = 1, UInt8 = 2, Int8 = 3, Int32 = 6, Int64 = 7 }
+internal enum OnnxType { Float = 1, UInt8 = 2, Int8 = 3, Int32 = 6, Int64 = 7, String = 8, Bool = 9 }
 
-/// <summary>One node attribute: int/long → INT, float → FLOAT, long[] → INTS, string → STRING.</summary>
+/// <summary>One node attribute: int/long → INT, float → FLOAT, long[] → INTS, string → STRING, <see cref="OnnxGraph"/> → GRAPH (a Loop body).</summary>
 internal readonly record struct OnnxAttr(string Name, object Value);
 
 /// <summary>
@@ -23,9 +23,15 @@ internal sealed class OnnxGraph
     private readonly List<ProtoMessage> inputs = new();
     private readonly List<ProtoMessage> outputs = new();
     private readonly Dictionary<string, string> constants = new(StringComparer.Ordinal);
+    private readonly string prefix;
     private int counter;
 
-    public OnnxGraph(string name) => Name = name;
+    /// <param name="namePrefix">Prefixes every generated name: a subgraph (a Loop body) must not reuse its parent's names.</param>
+    public OnnxGraph(string name, string namePrefix = "")
+    {
+        Name = name;
+        prefix = namePrefix;
+    }
 
     public string Name { get; }
     public bool UsesMicrosoftDomain { get; private set; }
@@ -46,13 +52,17 @@ internal sealed class OnnxGraph
     public string[] Nodes(string op, IReadOnlyList<string> nodeInputs, int outputCount, OnnxAttr[]? attributes = null, string[]? outputNames = null, string? domain = null)
     {
         int id = counter++;
-        var outs = outputNames ?? Enumerable.Range(0, outputCount).Select(i => $"{op}_{id}_{i}").ToArray();
+        var outs = outputNames ?? Enumerable.Range(0, outputCount).Select(i => $"{prefix}{op}_{id}_{i}").ToArray();
         var node = new ProtoMessage();
         foreach (var input in nodeInputs) node.String(1, input);
         foreach (var o in outs) node.String(2, o);
-        node.String(3, $"{op}_{id}");
+        node.String(3, $"{prefix}{op}_{id}");
         node.String(4, op);
-        foreach (var a in attributes ?? Array.Empty<OnnxAttr>()) node.Message(5, Attribute(a));
+        foreach (var a in attributes ?? Array.Empty<OnnxAttr>())
+        {
+            node.Message(5, Attribute(a));
+            if (a.Value is OnnxGraph { UsesMicrosoftDomain: true }) UsesMicrosoftDomain = true;
+        }
         if (domain is not null)
         {
             node.String(7, domain);
@@ -68,15 +78,16 @@ internal sealed class OnnxGraph
     public string Floats(string name, float[] values, params long[] dims) => Initializer(name, OnnxType.Float, new ArrayBytes<float>(values).Memory, dims);
     public string Longs(string name, long[] values, params long[] dims) => Initializer(name, OnnxType.Int64, new ArrayBytes<long>(values).Memory, dims);
     public string SBytes(string name, sbyte[] values, params long[] dims) => Initializer(name, OnnxType.Int8, new ArrayBytes<sbyte>(values).Memory, dims);
+    public string Bytes(string name, byte[] values, params long[] dims) => Initializer(name, OnnxType.UInt8, values, dims);
 
     /// <summary>A float scalar constant (shared by value).</summary>
-    public string Scalar(float value) => Constant($"f{BitConverter.SingleToInt32Bits(value):x8}", () => Floats($"const_{counter++}", new[] { value }));
+    public string Scalar(float value) => Constant($"f{BitConverter.SingleToInt32Bits(value):x8}", () => Floats($"{prefix}const_{counter++}", new[] { value }));
 
     /// <summary>An int64 scalar constant (shared by value).</summary>
-    public string Scalar(long value) => Constant($"l{value}", () => Longs($"const_{counter++}", new[] { value }));
+    public string Scalar(long value) => Constant($"l{value}", () => Longs($"{prefix}const_{counter++}", new[] { value }));
 
     /// <summary>A 1-D int64 constant (shared by value).</summary>
-    public string Vector(params long[] values) => Constant("v" + string.Join(",", values), () => Longs($"const_{counter++}", values, values.Length));
+    public string Vector(params long[] values) => Constant("v" + string.Join(",", values), () => Longs($"{prefix}const_{counter++}", values, values.Length));
 
     private string Constant(string key, Func<string> make)
     {
@@ -101,12 +112,7 @@ internal sealed class OnnxGraph
     /// <summary>The ModelProto: IR 8, opset 17 (plus com.microsoft 1 when a contrib op is used), metadata in order.</summary>
     public ProtoMessage ToModel(string producerVersion, IEnumerable<KeyValuePair<string, string>> metadata)
     {
-        var graph = new ProtoMessage();
-        foreach (var n in nodes) graph.Message(1, n);
-        graph.String(2, Name);
-        foreach (var t in initializers) graph.Message(5, t);
-        foreach (var i in inputs) graph.Message(11, i);
-        foreach (var o in outputs) graph.Message(12, o);
+        var graph = ToGraph();
 
         var model = new ProtoMessage();
         model.Varint(1, IrVersion);
@@ -117,6 +123,18 @@ internal sealed class OnnxGraph
         if (UsesMicrosoftDomain) model.Message(8, new ProtoMessage().String(1, "com.microsoft").Varint(2, 1));
         foreach (var (key, value) in metadata) model.Message(14, new ProtoMessage().String(1, key).String(2, value));
         return model;
+    }
+
+    /// <summary>The GraphProto alone (also the body of a Loop).</summary>
+    public ProtoMessage ToGraph()
+    {
+        var graph = new ProtoMessage();
+        foreach (var n in nodes) graph.Message(1, n);
+        graph.String(2, Name);
+        foreach (var t in initializers) graph.Message(5, t);
+        foreach (var i in inputs) graph.Message(11, i);
+        foreach (var o in outputs) graph.Message(12, o);
+        return graph;
     }
 
     private static ProtoMessage ValueInfo(string name, OnnxType type, object[] dims)
@@ -143,6 +161,7 @@ internal sealed class OnnxGraph
             case float f: m.Float(2, f).Varint(20, 1); break;
             case long[] ls: foreach (var l in ls) m.Varint(8, l); m.Varint(20, 7); break;
             case string s: m.String(4, s).Varint(20, 3); break;
+            case OnnxGraph body: m.Message(6, body.ToGraph()).Varint(20, 5); break;
             default: throw new ArgumentException($"Unsupported attribute type {a.Value?.GetType().Name} for '{a.Name}'.");
         }
         return m;

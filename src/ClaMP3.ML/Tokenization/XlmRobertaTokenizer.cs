@@ -73,8 +73,16 @@ public sealed class XlmRobertaTokenizer
         ArgumentNullException.ThrowIfNull(spmModelPath);
         if (!File.Exists(spmModelPath))
             throw new FileNotFoundException($"sentencepiece model not found: {spmModelPath}", spmModelPath);
-        byte[] bytes = File.ReadAllBytes(spmModelPath);
+        return FromBytes(File.ReadAllBytes(spmModelPath), spmModelPath);
+    }
 
+    /// <summary>Loads a sentencepiece model from its bytes (e.g. carried inside a saved ML.NET model);
+    /// <paramref name="nameForErrors"/> names the source in error messages.</summary>
+    /// <exception cref="InvalidDataException">As <see cref="Load"/>.</exception>
+    public static XlmRobertaTokenizer FromBytes(byte[] bytes, string nameForErrors)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        string spmModelPath = nameForErrors;
         SentencePieceModelInfo info;
         try
         {

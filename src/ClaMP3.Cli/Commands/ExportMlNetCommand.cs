@@ -1,0 +1,59 @@
+using System.CommandLine;
+using ClaMP3.ML.Modeling;
+using ClaMP3.ML.Onnx;
+using ClaMP3.ML.Scoring;
+using ClaMP3.ML.Transforms;
+using Microsoft.ML;
+
+namespace ClaMP3.Cli.Commands;
+
+/// <summary><c>clamp3 export mlnet OUT.zip --modality text|score|audio --checkpoint PTH [--config C] [--tokenizer T] [--mert DIR] [--int8]</c>:
+/// a CLaMP 3 featurizer as a standard ML.NET model file (input <c>Text</c>, <c>Music</c> or <c>AudioPath</c>, output <c>Features</c>).</summary>
+public sealed class ExportMlNetCommand : IExportCommand
+{
+    public Command Create()
+    {
+        var output = new Argument<string>("OUT.zip") { Description = "The ML.NET model file to write (mlContext.Model.Load reads it)." };
+        var modality = new Option<string>("--modality") { Description = "text (column Text), score (column Music: interleaved ABC or MTF text) or audio (column AudioPath).", Required = true };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "CLaMP 3 checkpoint (.pth / .safetensors).", Required = true };
+        var config = new Option<string?>("--config") { Description = "config.json (default: a config.json beside the checkpoint naming it, else inferred from the checkpoint)." };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Text: XLM-R's sentencepiece.bpe.model (carried inside the model file)." };
+        var mert = new Option<string?>("--mert") { Description = "Audio: the HF MERT-v1-95M folder (config.json + weights); MERT runs inside the model." };
+        var int8 = new Option<bool>("--int8") { Description = "Dynamically quantized int8 weights (smaller and faster; not the parity path)." };
+        var missing = new Option<bool>("--missing-value-on-bad-audio") { Description = "Audio: an unreadable or too-short file gives NaN features instead of an error." };
+        var command = new Command("mlnet", "Export a CLaMP 3 featurizer as a standard ML.NET model (ApplyOnnxModel + CustomMapping, no TorchSharp needed to score).")
+        {
+            output, modality, checkpoint, config, tokenizer, mert, int8, missing,
+        };
+        command.SetAction(r => Run(r.GetValue(output)!, r.GetValue(modality)!, r.GetValue(checkpoint)!, r.GetValue(config), r.GetValue(tokenizer),
+            r.GetValue(mert), r.GetValue(int8), r.GetValue(missing), Console.Out, Console.Error));
+        return command;
+    }
+
+    /// <summary>0 on success, 2 on a usage, model or I/O error (one line naming the file or tensor).</summary>
+    internal static int Run(string output, string modalityName, string checkpoint, string? config, string? tokenizer, string? mert,
+        bool int8, bool missingValueOnBadAudio, TextWriter stdout, TextWriter stderr)
+    {
+        try
+        {
+            var modality = modalityName.Trim().ToLowerInvariant() switch
+            {
+                "text" => Clamp3Modality.Text,
+                "score" or "symbolic" => Clamp3Modality.Score,
+                "audio" => Clamp3Modality.Audio,
+                _ => throw new ArgumentException($"--modality must be text, score or audio, not '{modalityName}'."),
+            };
+            var model = Clamp3ScoringModel.Export(modality, checkpoint, config, tokenizer, mert, int8);
+            model.SaveAsMlNetModel(new MLContext(), output, missingValueOnBadAudio);
+            stdout.WriteLine($"{output}: {new FileInfo(output).Length:N0} bytes, {modality} featurizer, input column {Clamp3ScoringModel.InputColumnFor(modality)}, " +
+                             $"output Features ({model.Dimension} floats), {(int8 ? "int8" : "float32")}");
+            return 0;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or NotSupportedException or OnnxExportException
+                                       or Clamp3ConfigException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+    }
+}
