@@ -1,3 +1,4 @@
+using ClaMP3.ML;
 using ClaMP3.ML.Scoring;
 using ClaMP3.ML.Transforms;
 using Microsoft.ML;
@@ -28,7 +29,7 @@ internal static class ProductionScoring
         var data = ml.Data.LoadFromEnumerable(pieces);
         // The label mapping is fitted apart and not saved: the saved model then scores rows that have no label.
         var labeled = ml.Transforms.Conversion.MapValueToKey("Label", nameof(Piece.Mode)).Fit(data).Transform(data);
-        var encoder = Clamp3ScoringModel.Export(Clamp3Modality.Score, setup.CheckpointPath, setup.ConfigPath);
+        var encoder = Clamp3ScoringModel.Export(Modality.Symbolic, setup.CheckpointPath, setup.ConfigPath);
         var pipeline = ml.Transforms.ConvertMidiToMtfForScoring()
             .Append(ml.Transforms.FeaturizeClamp3ForScoring(encoder))
             .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy("Label", "Features"))

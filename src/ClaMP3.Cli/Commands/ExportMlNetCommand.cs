@@ -1,3 +1,4 @@
+using ClaMP3.ML;
 using System.CommandLine;
 using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Onnx;
@@ -38,9 +39,9 @@ public sealed class ExportMlNetCommand : IExportCommand
         {
             var modality = modalityName.Trim().ToLowerInvariant() switch
             {
-                "text" => Clamp3Modality.Text,
-                "score" or "symbolic" => Clamp3Modality.Score,
-                "audio" => Clamp3Modality.Audio,
+                "text" => Modality.Text,
+                "score" or "symbolic" => Modality.Symbolic,
+                "audio" => Modality.Audio,
                 _ => throw new ArgumentException($"--modality must be text, score or audio, not '{modalityName}'."),
             };
             var model = Clamp3ScoringModel.Export(modality, checkpoint, config, tokenizer, mert, int8);

@@ -1,3 +1,4 @@
+using ClaMP3.ML;
 using ClaMP3.ML.Transforms;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -40,13 +41,13 @@ public static class Clamp3ScoringCatalog
         }
         switch (model.Modality)
         {
-            case Clamp3Modality.Text:
+            case Modality.Text:
                 chain = chain.Append(Carrier(catalog, fixedInput, model))
                     .Append(catalog.CustomMapping(new Clamp3TokenizeTextMapping().GetMapping(), Clamp3TokenizeTextMapping.ContractName))
                     .Append(Encoder(catalog, Clamp3ScoringGraphs.TextIdsColumn, model));
                 helpers.AddRange(new[] { Clamp3ScoringGraphs.StateColumn, Clamp3ScoringGraphs.TextIdsColumn });
                 break;
-            case Clamp3Modality.Score:
+            case Modality.Symbolic:
                 chain = chain.Append(Carrier(catalog, fixedInput, model))
                     .Append(catalog.CustomMapping(new Clamp3PatchilizeMapping().GetMapping(), Clamp3PatchilizeMapping.ContractName))
                     .Append(Encoder(catalog, Clamp3ScoringGraphs.PatchesColumn, model));

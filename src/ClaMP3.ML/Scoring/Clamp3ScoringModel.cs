@@ -1,3 +1,4 @@
+using ClaMP3.ML;
 using ClaMP3.ML.Checkpoints;
 using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Onnx;
@@ -14,7 +15,7 @@ namespace ClaMP3.ML.Scoring;
 /// </summary>
 public sealed class Clamp3ScoringModel
 {
-    private Clamp3ScoringModel(Clamp3Modality modality, int dimension, byte[] encoderOnnx, byte[]? state)
+    private Clamp3ScoringModel(Modality modality, int dimension, byte[] encoderOnnx, byte[]? state)
     {
         Modality = modality;
         Dimension = dimension;
@@ -22,18 +23,18 @@ public sealed class Clamp3ScoringModel
         State = state;
     }
 
-    public Clamp3Modality Modality { get; }
+    public Modality Modality { get; }
     /// <summary>D, the length of the <c>Features</c> vector (CLAMP3_HIDDEN_SIZE).</summary>
     public int Dimension { get; }
     internal byte[] EncoderOnnx { get; }
     internal byte[]? State { get; }
 
     /// <summary>The column the featurizer reads: <c>Text</c>, <c>Music</c> (interleaved ABC or MTF text) or <c>AudioPath</c>.</summary>
-    public static string InputColumnFor(Clamp3Modality modality) => modality switch
+    public static string InputColumnFor(Modality modality) => modality switch
     {
-        Clamp3Modality.Text => "Text",
-        Clamp3Modality.Score => "Music",
-        Clamp3Modality.Audio => "AudioPath",
+        Modality.Text => "Text",
+        Modality.Symbolic => "Music",
+        Modality.Audio => "AudioPath",
         _ => throw new ArgumentOutOfRangeException(nameof(modality)),
     };
 
@@ -44,7 +45,7 @@ public sealed class Clamp3ScoringModel
     /// <param name="mertDirectory">Audio: the HF MERT folder (<c>config.json</c> + weights).</param>
     /// <param name="int8">Dynamically quantized int8 weights (see the ONNX exporter).</param>
     /// <exception cref="OnnxExportException">A tensor is missing, mis-shaped or not finite (named).</exception>
-    public static Clamp3ScoringModel Export(Clamp3Modality modality, string checkpointPath, string? configPath = null,
+    public static Clamp3ScoringModel Export(Modality modality, string checkpointPath, string? configPath = null,
         string? tokenizerPath = null, string? mertDirectory = null, bool int8 = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
@@ -54,7 +55,7 @@ public sealed class Clamp3ScoringModel
         var source = $"checkpoint {checkpointPath}";
         switch (modality)
         {
-            case Clamp3Modality.Text:
+            case Modality.Text:
             {
                 tokenizerPath ??= config.TokenizerModel is { } fromConfig && File.Exists(fromConfig) ? fromConfig : null;
                 if (tokenizerPath is null)
@@ -63,9 +64,9 @@ public sealed class Clamp3ScoringModel
                 var state = Clamp3ScoringState.ForText(File.ReadAllBytes(tokenizerPath), tokenizerPath);
                 return new(modality, config.Clamp3HiddenSize, Bytes(Clamp3ScoringGraphs.Text(config, stateDict, source, int8), int8), state);
             }
-            case Clamp3Modality.Score:
+            case Modality.Symbolic:
                 return new(modality, config.Clamp3HiddenSize, Bytes(Clamp3ScoringGraphs.Symbolic(config, stateDict, source, int8), int8), Clamp3ScoringState.ForScore(config.PatchSize));
-            case Clamp3Modality.Audio:
+            case Modality.Audio:
             {
                 if (mertDirectory is null)
                     throw new ArgumentException("An audio featurizer needs the MERT-v1-95M folder (--mert): it reads audio files.", nameof(mertDirectory));
@@ -99,7 +100,7 @@ public sealed class Clamp3ScoringModel
 
     private sealed class InputRow { public string Input { get; set; } = ""; }
 
-    private static SchemaDefinition SchemaDefinitionFor(Clamp3Modality modality)
+    private static SchemaDefinition SchemaDefinitionFor(Modality modality)
     {
         var definition = SchemaDefinition.Create(typeof(InputRow));
         definition[nameof(InputRow.Input)].ColumnName = InputColumnFor(modality);

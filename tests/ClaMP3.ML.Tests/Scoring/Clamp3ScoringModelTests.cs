@@ -1,3 +1,4 @@
+using ClaMP3.ML;
 using ClaMP3.ML.Inference;
 using ClaMP3.ML.IO;
 using ClaMP3.ML.Scoring;
@@ -21,10 +22,10 @@ public sealed class Clamp3ScoringModelTests
     public sealed class AudioInput { public string AudioPath { get; set; } = ""; }
     public sealed class FeaturesOutput { [VectorType] public float[] Features { get; set; } = Array.Empty<float>(); }
 
-    private static Clamp3ScoringModel Export(Clamp3Modality modality) => modality switch
+    private static Clamp3ScoringModel Export(Modality modality) => modality switch
     {
-        Clamp3Modality.Text => Clamp3ScoringModel.Export(modality, Clamp3Fixture.Checkpoint, Clamp3Fixture.Config, Clamp3Fixture.Tokenizer),
-        Clamp3Modality.Audio => Clamp3ScoringModel.Export(modality, Clamp3Fixture.Checkpoint, Clamp3Fixture.Config, mertDirectory: TestPaths.Fixture("mert-tiny")),
+        Modality.Text => Clamp3ScoringModel.Export(modality, Clamp3Fixture.Checkpoint, Clamp3Fixture.Config, Clamp3Fixture.Tokenizer),
+        Modality.Audio => Clamp3ScoringModel.Export(modality, Clamp3Fixture.Checkpoint, Clamp3Fixture.Config, mertDirectory: TestPaths.Fixture("mert-tiny")),
         _ => Clamp3ScoringModel.Export(modality, Clamp3Fixture.Checkpoint, Clamp3Fixture.Config),
     };
 
@@ -44,13 +45,13 @@ public sealed class Clamp3ScoringModelTests
         using var temp = TestPaths.NewTempDir();
         var comparison = new Clamp3Fixture.Comparison();
         int compared = 0;
-        foreach (var modality in new[] { Clamp3Modality.Text, Clamp3Modality.Score })
+        foreach (var modality in new[] { Modality.Text, Modality.Symbolic })
         {
-            var cases = Clamp3Fixture.Cases.Where(c => modality == Clamp3Modality.Text ? c.Modality == "text" : c.Modality == "symbolic").ToList();
+            var cases = Clamp3Fixture.Cases.Where(c => modality == Modality.Text ? c.Modality == "text" : c.Modality == "symbolic").ToList();
             Assert.IsTrue(cases.Count > 3, $"{modality}: too few fixture cases");
             var scoring = Export(modality);
             var inputs = cases.Select(c => SourceText.ReadFile(Clamp3Fixture.PathOf(c.Input))).ToList();
-            IDataView data = modality == Clamp3Modality.Text
+            IDataView data = modality == Modality.Text
                 ? Ml.Data.LoadFromEnumerable(inputs.Select(t => new TextInput { Text = t }))
                 : Ml.Data.LoadFromEnumerable(inputs.Select(t => new MusicInput { Music = t }));
             var fitted = Ml.Transforms.FeaturizeClamp3ForScoring(scoring).Fit(data);
@@ -70,7 +71,7 @@ public sealed class Clamp3ScoringModelTests
     public void PredictionEngineOnALoadedTextModelGivesTheBatchResult()
     {
         using var temp = TestPaths.NewTempDir();
-        var scoring = Export(Clamp3Modality.Text);
+        var scoring = Export(Modality.Text);
         var texts = new[] { "A lively Irish jig", "Ein ruhiges Stück für Klavier", "" };
         var data = Ml.Data.LoadFromEnumerable(texts.Select(t => new TextInput { Text = t }));
         var loaded = SaveAndLoad(Ml.Transforms.FeaturizeClamp3ForScoring(scoring).Fit(data), data.Schema, temp.Path);
@@ -89,7 +90,7 @@ public sealed class Clamp3ScoringModelTests
         var mertDir = TestPaths.Fixture("mert-tiny");
         var cases = new[] { "tune24k_mono16", "tune44k_stereo16", "synth16k_mono_f32", "hot24k_f32_clip" };
         var paths = cases.Select(c => Directory.GetFiles(Path.Combine(mertDir, "inputs"), c + ".*").Single()).ToList();
-        var scoring = Export(Clamp3Modality.Audio);
+        var scoring = Export(Modality.Audio);
         var data = Ml.Data.LoadFromEnumerable(paths.Select(p => new AudioInput { AudioPath = p }));
         var loaded = SaveAndLoad(Ml.Transforms.FeaturizeClamp3ForScoring(scoring).Fit(data), data.Schema, temp.Path);
         var features = loaded.Transform(data).GetColumn<float[]>("Features").ToList();
@@ -113,7 +114,7 @@ public sealed class Clamp3ScoringModelTests
         var bad = Path.Combine(temp.Path, "not-audio.wav");
         File.WriteAllText(bad, "this is not a RIFF file");
         var tooShort = Directory.GetFiles(Path.Combine(TestPaths.Fixture("mert-tiny"), "inputs"), "short24k_0p8s.*").Single();
-        var scoring = Export(Clamp3Modality.Audio);
+        var scoring = Export(Modality.Audio);
         var data = Ml.Data.LoadFromEnumerable(new[] { good, bad, tooShort }.Select(p => new AudioInput { AudioPath = p }));
 
         var strict = SaveAndLoad(Ml.Transforms.FeaturizeClamp3ForScoring(scoring).Fit(data), data.Schema, temp.Path);

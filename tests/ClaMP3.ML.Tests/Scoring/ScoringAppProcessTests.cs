@@ -1,3 +1,4 @@
+using ClaMP3.ML;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -53,7 +54,7 @@ public sealed class ScoringAppProcessTests
         // The label → key mapping is fitted apart and not saved, so the saved model scores rows without a label column
         // (PredictedLabel → text uses the key names the trainer kept).
         var labeled = ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label").Fit(data).Transform(data);
-        var scoring = Clamp3ScoringModel.Export(Clamp3Modality.Text, Clamp3Fixture.Checkpoint, Clamp3Fixture.Config, Clamp3Fixture.Tokenizer);
+        var scoring = Clamp3ScoringModel.Export(Modality.Text, Clamp3Fixture.Checkpoint, Clamp3Fixture.Config, Clamp3Fixture.Tokenizer);
         var pipeline = ml.Transforms.FeaturizeClamp3ForScoring(scoring)
             .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy("LabelKey", "Features"))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
@@ -80,7 +81,7 @@ public sealed class ScoringAppProcessTests
         var scores = Directory.GetFiles(Path.Combine(TestPaths.RealData, "abc"), "*.abc").OrderBy(p => p, StringComparer.Ordinal).Take(6)
             .Select(File.ReadAllText).ToList();
         var scoreData = ml.Data.LoadFromEnumerable(scores.Select(s => new MusicRow { Music = s }));
-        var scoreModel = Clamp3ScoringModel.Export(Clamp3Modality.Score, Clamp3Fixture.Checkpoint, Clamp3Fixture.Config).Fit(ml);
+        var scoreModel = Clamp3ScoringModel.Export(Modality.Symbolic, Clamp3Fixture.Checkpoint, Clamp3Fixture.Config).Fit(ml);
         var scorePath = Path.Combine(temp.Path, "score.zip");
         ml.Model.Save(scoreModel, scoreData.Schema, scorePath);
         var (scoreFeatures, _) = Run(temp.Path, scorePath, "Music", scores, "Features");
@@ -90,7 +91,7 @@ public sealed class ScoringAppProcessTests
             .OrderBy(p => p, StringComparer.Ordinal).ToList();
         var audioData = ml.Data.LoadFromEnumerable(audio.Select(p => new AudioRow { AudioPath = p }));
         var audioPath = Path.Combine(temp.Path, "audio.zip");
-        Clamp3ScoringModel.Export(Clamp3Modality.Audio, Clamp3Fixture.Checkpoint, Clamp3Fixture.Config, mertDirectory: TestPaths.Fixture("mert-tiny"))
+        Clamp3ScoringModel.Export(Modality.Audio, Clamp3Fixture.Checkpoint, Clamp3Fixture.Config, mertDirectory: TestPaths.Fixture("mert-tiny"))
             .SaveAsMlNetModel(ml, audioPath);
         var audioModel = ml.Model.Load(audioPath, out _);
         var (audioFeatures, _) = Run(temp.Path, audioPath, "AudioPath", audio, "Features");
