@@ -30,7 +30,8 @@ public class SamplesRunTests
         StringAssert.Contains(output, "Text → MIDI retrieval over 31 pieces: MRR");
         StringAssert.Contains(output, "→ reel");              // zero-shot printed a label per piece
         StringAssert.Contains(output, "Major/minor probe on held-out pieces");
-        StringAssert.Contains(output, "Saved the pipeline with its weights");
+        StringAssert.Contains(output, "Saved a standard ML.NET model (ONNX encoder inside)");
+        StringAssert.Contains(output, "(catalog: ");          // the reloaded model predicted through a PredictionEngine
     }
 
     [TestMethod]
