@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ClaMP3.ML.IO;
 using ClaMP3.ML.Preprocessing;
 
 namespace ClaMP3.Cli.Commands;
@@ -30,15 +31,18 @@ public sealed class ConvertCommand : ICliCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only failures and the summary (no warnings)." };
         var errorLog = new Option<string?>("--error-log") { Description = "Also append \"<input path> <reason>\" per rejected file to this file, like the official logs/*_error_log.txt." };
 
-        var command = new Command(converter.Name, converter.Description) { input, output, m3, overwrite, jobs, quiet, errorLog };
-        command.SetAction(parse => Run(converter, parse.GetValue(input)!, parse.GetValue(output)!,
-            new ConverterOptions(parse.GetValue(m3)), parse.GetValue(overwrite), parse.GetValue(jobs), parse.GetValue(quiet),
-            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, parse.GetValue(errorLog)));
+        var shard = ShardOption.Create();
+        var command = new Command(converter.Name, converter.Description) { input, output, m3, overwrite, jobs, quiet, errorLog, shard };
+        command.SetAction(parse => ShardOption.TryGet(parse.GetValue(shard), parse.InvocationConfiguration.Error, out var shardSpec)
+            ? Run(converter, parse.GetValue(input)!, parse.GetValue(output)!,
+                new ConverterOptions(parse.GetValue(m3)), parse.GetValue(overwrite), parse.GetValue(jobs), parse.GetValue(quiet),
+                parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, parse.GetValue(errorLog), shardSpec)
+            : ShardOption.ExitUsage);
         return command;
     }
 
     internal static int Run(IFileConverter converter, string input, string outputDir, ConverterOptions options, bool overwrite,
-        int jobs, bool quiet, TextWriter stdout, TextWriter stderr, string? errorLog = null)
+        int jobs, bool quiet, TextWriter stdout, TextWriter stderr, string? errorLog = null, ShardSpec? shard = null)
     {
         if (!File.Exists(input) && !Directory.Exists(input))
         {
@@ -51,7 +55,7 @@ public sealed class ConvertCommand : ICliCommand
             return ExitUsage;
         }
 
-        var batch = new BatchConverter(converter, options) { Overwrite = overwrite, MaxDegreeOfParallelism = Math.Max(1, jobs) };
+        var batch = new BatchConverter(converter, options) { Overwrite = overwrite, MaxDegreeOfParallelism = Math.Max(1, jobs), Shard = shard };
         var gate = new object();
         batch.FileCompleted += (_, r) =>
         {
@@ -78,6 +82,7 @@ public sealed class ConvertCommand : ICliCommand
             $"{report.Failed.Count} rejected, of {report.FilesFound} {string.Join("/", converter.InputExtensions)} files; " +
             $"{report.InputBytes / 1e6:F2} MB in, {report.OutputBytes / 1e6:F2} MB out, {report.Elapsed.TotalSeconds:F2} s → {Path.GetFullPath(outputDir)}");
 
+        if (shard is not null) return report.Failed.Count > 0 ? ExitNothingConverted : ExitOk; // a shard task fails on any failed file
         if (report.FilesFound == 0)
         {
             stderr.WriteLine($"error: no {string.Join(", ", converter.InputExtensions)} files under {input}");

@@ -24,19 +24,22 @@ public sealed class EmbedCommand : ICliCommand
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var batchSize = new Option<int>("--batch-size") { Description = "Segments per forward pass.", DefaultValueFactory = _ => 8 };
         var bf16 = new Option<bool>("--bf16") { Description = "Compute in bfloat16 (faster on CPUs with BF16 support; not the official float32 numbers)." };
+        var shard = ShardOption.Create();
         var mert = new Option<string?>("--mert") { Description = "A MERT-v1-95M folder: also embed audio files (.wav .mp3 .flac .ogg) directly, audio → MERT → CLaMP 3 in one run." };
         var command = new Command("embed", "Extract CLaMP 3 features like code/extract_clamp3.py.")
         {
-            input, output, checkpoint, config, tokenizer, global, device, batchSize, bf16, mert,
+            input, output, checkpoint, config, tokenizer, global, device, batchSize, bf16, mert, shard,
         };
-        command.SetAction(parse => Run(new EmbedJobOptions(
-            parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(checkpoint)!, parse.GetValue(config), parse.GetValue(tokenizer),
-            parse.GetValue(global), parse.GetValue(device)!, parse.GetValue(batchSize), parse.GetValue(bf16), parse.GetValue(mert)), Console.Out, Console.Error));
+        command.SetAction(parse => ShardOption.TryGet(parse.GetValue(shard), Console.Error, out var shardSpec)
+            ? Run(new EmbedJobOptions(
+                parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(checkpoint)!, parse.GetValue(config), parse.GetValue(tokenizer),
+                parse.GetValue(global), parse.GetValue(device)!, parse.GetValue(batchSize), parse.GetValue(bf16), parse.GetValue(mert), shardSpec), Console.Out, Console.Error)
+            : ShardOption.ExitUsage);
         return command;
     }
 
     internal sealed record EmbedJobOptions(string Input, string OutputDir, string Checkpoint, string? Config, string? Tokenizer,
-        bool Global, string Device, int BatchSize, bool BFloat16, string? Mert = null);
+        bool Global, string Device, int BatchSize, bool BFloat16, string? Mert = null, ShardSpec? Shard = null);
 
     internal static readonly string[] Extensions = { ".txt", ".abc", ".mtf", ".npy" };
     /// <summary>Audio files, embedded through MERT when <c>--mert</c> is given (matched in any case, as <c>clamp3 mert</c>).</summary>
@@ -49,7 +52,12 @@ public sealed class EmbedCommand : ICliCommand
         var files = FindInputs(options.Input, stderr, withAudio: options.Mert is not null);
         if (files is null) return 2;
         stdout.WriteLine($"Found {files.Count} files in total");
-        if (files.Count == 0) return 1;
+        if (options.Shard is { } shardSpec)
+        {
+            files = shardSpec.Select(files);
+            stdout.WriteLine($"Shard {shardSpec}: {files.Count} of them (item k of the sorted list goes to shard k mod {shardSpec.Count})");
+        }
+        else if (files.Count == 0) return 1;
 
         Clamp3Embedder embedder;
         MertExtractor? mertExtractor = null;
@@ -123,6 +131,7 @@ public sealed class EmbedCommand : ICliCommand
             }
             Flush();
             progress.Finish();
+            if (options.Shard is { } spec) return ShardedEmbedding.Finish(spec, options, claimed.Keys, embedder.GlobalDimension, progress.FailedCount, stdout, stderr);
             return progress.SucceededCount + progress.SkippedCount > 0 ? 0 : 1;
         }
     }

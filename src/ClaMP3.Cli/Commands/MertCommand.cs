@@ -20,14 +20,16 @@ public sealed class MertCommand : ICliCommand
         var layers = new Option<bool>("--layers") { Description = "Save every hidden state (L, W, H) instead of their mean (1, W, H) (extract_mert.py without --mean_features)." };
         var batch = new Option<int>("--batch") { Description = "5 s windows per forward pass.", DefaultValueFactory = _ => 4 };
         var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch (0 = its default: one per core; use fewer on a shared machine).", DefaultValueFactory = _ => 0 };
+        var shard = ShardOption.Create();
         var command = new Command("mert", "Extract MERT features from audio files (what CLaMP 3's audio encoder reads).")
         {
-            input, output, model, device, layers, batch, threads,
+            input, output, model, device, layers, batch, threads, shard,
         };
         command.SetAction(r =>
         {
+            if (!ShardOption.TryGet(r.GetValue(shard), Console.Error, out var shardSpec)) return ShardOption.ExitUsage;
             if (r.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(r.GetValue(threads));
-            return Run(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(model)!, r.GetValue(device)!, r.GetValue(layers), r.GetValue(batch));
+            return Run(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(model)!, r.GetValue(device)!, r.GetValue(layers), r.GetValue(batch), shard: shardSpec);
         });
         return command;
     }
@@ -35,7 +37,7 @@ public sealed class MertCommand : ICliCommand
     /// <summary>Returns 0 when the run completed (files that could not be read are reported and skipped, as the official
     /// script logs and skips them), 1 when nothing could be started (bad model or input path).</summary>
     internal static int Run(string input, string outputDir, string modelDir, string device, bool saveLayers, int batch,
-        TextWriter? stdout = null, TextWriter? stderr = null)
+        TextWriter? stdout = null, TextWriter? stderr = null, ShardSpec? shard = null)
     {
         var log = stdout ?? Console.Out;
         var err = stderr ?? Console.Error;
@@ -43,6 +45,7 @@ public sealed class MertCommand : ICliCommand
         try
         {
             jobs = Plan(input, outputDir);
+            if (shard is { } spec) jobs = spec.Select(jobs); // Plan's order is the sorted input list
         }
         catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
         {
@@ -104,7 +107,8 @@ public sealed class MertCommand : ICliCommand
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"done: {done} written, {skipped} skipped (existing), {failed} failed; {audioSeconds:0.0} s of audio in {clock.Elapsed.TotalSeconds:0.0} s " +
             $"({(clock.Elapsed.TotalSeconds > 0 ? audioSeconds / clock.Elapsed.TotalSeconds : 0):0.0} audio-s/s)"));
-        return 0;
+        // A shard task with a failed file exits 1 so that the scheduler marks it failed (a plain run keeps exit 0, as the official script).
+        return shard is not null && failed > 0 ? 1 : 0;
     }
 
     /// <summary>(audio file, output .npy) pairs: a file maps to OUTPUT_DIR/stem.npy, a folder's files to

@@ -53,6 +53,8 @@ public sealed class BatchConverter
     public ConverterOptions Options { get; }
     /// <summary>Replace outputs that already exist instead of skipping them.</summary>
     public bool Overwrite { get; init; }
+    /// <summary>Convert only this shard of the sorted inputs (item k goes to shard k mod N); null: all of them.</summary>
+    public ClaMP3.ML.IO.ShardSpec? Shard { get; init; }
     /// <summary>Files converted at once (the converters are thread-safe). Default: the processor count.</summary>
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
 
@@ -94,12 +96,14 @@ public sealed class BatchConverter
         var inputs = FindInputs(inputFull, outputFull);
         string baseDir = File.Exists(inputFull) ? Path.GetDirectoryName(inputFull)! : inputFull;
 
-        var results = new BatchFileResult?[inputs.Count];
         // Two inputs with the same output (x.xml and x.mxl → x.abc) are found before anything is written; without
         // IKnowsOutputName the extension is known only after converting, so names are claimed by their stem.
         var nameOwner = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var path in inputs)
             nameOwner.TryAdd(OutputClaim(baseDir, outputFull, path), path);
+        // Names are claimed over the whole list first, so every shard agrees on which input owns a colliding output.
+        if (Shard is { } shard) inputs = shard.Select(inputs);
+        var results = new BatchFileResult?[inputs.Count];
 
         void Process(int index)
         {

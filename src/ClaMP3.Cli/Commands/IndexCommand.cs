@@ -1,0 +1,43 @@
+using System.CommandLine;
+using System.Diagnostics;
+using ClaMP3.ML.Retrieval.Index;
+
+namespace ClaMP3.Cli.Commands;
+
+/// <summary>
+/// <c>clamp3 index build FEATURES_DIR|SHARDS... INDEX [--ann] [--float16]</c>: a persistent vector index from the
+/// global features <c>clamp3 embed --global</c> wrote (a folder of <c>.npy</c>), or from the shard files of a sharded
+/// run (<c>shard-I-of-N.c3index</c>, or the folder holding them), merged. Search it with <c>clamp3 search QUERY.npy INDEX</c>.
+/// </summary>
+public sealed class IndexCommand : ICliCommand
+{
+    public Command Create()
+    {
+        var inputs = new Argument<string[]>("INPUTS") { Description = "A folder of .npy global features, or shard files / the folder holding them.", Arity = ArgumentArity.OneOrMore };
+        var output = new Argument<string>("INDEX") { Description = "The index file to write (the HNSW graph goes beside it as INDEX.hnsw)." };
+        var ann = new Option<bool>("--ann") { Description = "Also build an HNSW graph (USearch) for approximate search." };
+        var float16 = new Option<bool>("--float16") { Description = "Store vectors in float16 (half the size; similarities to about 1e-3)." };
+        var build = new Command("build", "Build a vector index from feature folders or shard files.") { inputs, output, ann, float16 };
+        build.SetAction(parse => Build(parse.GetValue(inputs)!, parse.GetValue(output)!, parse.GetValue(ann), parse.GetValue(float16), Console.Out, Console.Error));
+        return new Command("index", "Persistent vector indexes (exact and HNSW).") { build };
+    }
+
+    internal static int Build(string[] inputs, string output, bool ann, bool float16, TextWriter stdout, TextWriter stderr)
+    {
+        if (inputs.Length == 0) { stderr.WriteLine("error: give a features folder or shard files, then the index file."); return 2; }
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var report = VectorIndexBuilder.Build(inputs, output, ann ? new HnswBuildOptions() : null,
+                float16 ? VectorElement.Float16 : VectorElement.Float32, stderr);
+            stdout.WriteLine($"Indexed {report.Rows} vectors of {report.Dimension}{(report.Shards > 0 ? $" from {report.Shards} shards" : "")}" +
+                $"{(ann ? " with an HNSW graph" : "")} into {output} in {clock.Elapsed.TotalSeconds:F1} s; {report.Skipped.Count} skipped.");
+            return report.Skipped.Count == 0 ? 0 : 1;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine("error: " + e.Message);
+            return 1;
+        }
+    }
+}
