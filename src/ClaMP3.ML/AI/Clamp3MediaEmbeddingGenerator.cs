@@ -45,6 +45,8 @@ public sealed class Clamp3MediaEmbeddingGenerator : Clamp3EmbeddingGenerator<Dat
         if (input is null) throw new ArgumentException($"Item {position} is null.");
         string type = MediaType(input);
         string name = $"item {position}{(input.Name is { } n ? $" ({n})" : "")} [{type}]";
+        if (AudioTypes.Contains(type) && _mert is null)
+            throw new NotSupportedException($"{name}: audio needs MERT: construct the generator with a MertFeatureFunction (e.g. mertExtractor.Extract).");
         try
         {
             if (TextTypes.Contains(type)) return Embedder.PrepareText(Text(input));
@@ -53,10 +55,9 @@ public sealed class Clamp3MediaEmbeddingGenerator : Clamp3EmbeddingGenerator<Dat
             if (MertFeatureTypes.Contains(type)) return Embedder.PrepareAudioFeatures(ReadMertFeatures(input));
             if (AudioTypes.Contains(type))
             {
-                if (_mert is null) throw new NotSupportedException("audio needs MERT: construct the generator with a MertFeatureFunction (e.g. mertExtractor.Extract).");
                 using var stream = new MemoryStream(input.Data.ToArray(), writable: false);
                 var audio = AudioDecoder.Decode(stream, input.Name ?? $"item {position}");
-                return Embedder.PrepareAudioFeatures(_mert(audio.Channels, audio.SampleRate));
+                return Embedder.PrepareAudioFeatures(_mert!(audio.Channels, audio.SampleRate));
             }
         }
         catch (Exception e) when (e is InvalidDataException or FormatException or NotSupportedException or DecoderFallbackException

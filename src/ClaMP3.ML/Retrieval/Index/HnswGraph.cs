@@ -20,8 +20,8 @@ internal sealed unsafe class HnswGraph : IDisposable
     {
         var options = new UsearchNative.InitOptions
         {
-            MetricKind = UsearchNative.MetricIp,
-            Quantization = UsearchNative.ScalarF16,
+            MetricKind = UsearchNative.MetricCos,
+            Quantization = UsearchNative.ScalarI8,
             Dimensions = (nuint)dimension,
             Connectivity = (nuint)connectivity,
             ExpansionAdd = (nuint)expansionAdd,
@@ -41,7 +41,7 @@ internal sealed unsafe class HnswGraph : IDisposable
     /// <summary>Opens a saved graph as a memory-mapped view and checks it against the index it belongs to.</summary>
     public static HnswGraph View(string path, int dimension, long count)
     {
-        var options = new UsearchNative.InitOptions { MetricKind = UsearchNative.MetricIp, Quantization = UsearchNative.ScalarF16, Dimensions = (nuint)dimension };
+        var options = new UsearchNative.InitOptions { MetricKind = UsearchNative.MetricCos, Quantization = UsearchNative.ScalarI8, Dimensions = (nuint)dimension };
         nint handle = UsearchNative.usearch_init(&options, out var error);
         UsearchNative.Check(error, path);
         var graph = new HnswGraph(handle, path);

@@ -15,6 +15,8 @@ internal static unsafe partial class UsearchNative
     public const int MetricIp = 2;
     public const int ScalarF32 = 1;
     public const int ScalarF16 = 3;
+    public const int ScalarI8 = 4;
+    public const int MetricCos = 1;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct InitOptions
