@@ -5,20 +5,20 @@ using ClaMP3.ML.Retrieval.Index;
 namespace ClaMP3.Cli.Commands;
 
 /// <summary>
-/// <c>clamp3 index build FEATURES_DIR|SHARDS... INDEX [--ann] [--float16]</c>: a persistent vector index from the
+/// <c>clamp3 index build FEATURES_DIR|SHARDS INDEX [--ann] [--float16]</c>: a persistent vector index from the
 /// global features <c>clamp3 embed --global</c> wrote (a folder of <c>.npy</c>), or from the shard files of a sharded
-/// run (<c>shard-I-of-N.c3index</c>, or the folder holding them), merged. Search it with <c>clamp3 search QUERY.npy INDEX</c>.
+/// run (the folder holding the <c>shard-I-of-N.c3index</c> files), merged. Search it with <c>clamp3 search QUERY.npy INDEX</c>.
 /// </summary>
 public sealed class IndexCommand : ICliCommand
 {
     public Command Create()
     {
-        var inputs = new Argument<string[]>("INPUTS") { Description = "A folder of .npy global features, or shard files / the folder holding them.", Arity = ArgumentArity.OneOrMore };
+        var input = new Argument<string>("INPUT") { Description = "A folder of .npy global features (searched recursively), or the folder holding a sharded run's shard-I-of-N.c3index files (OUTPUT_DIR/shards)." };
         var output = new Argument<string>("INDEX") { Description = "The index file to write (the HNSW graph goes beside it as INDEX.hnsw)." };
         var ann = new Option<bool>("--ann") { Description = "Also build an HNSW graph (USearch) for approximate search." };
         var float16 = new Option<bool>("--float16") { Description = "Store vectors in float16 (half the size; similarities to about 1e-3)." };
-        var build = new Command("build", "Build a vector index from feature folders or shard files.") { inputs, output, ann, float16 };
-        build.SetAction(parse => Build(parse.GetValue(inputs)!, parse.GetValue(output)!, parse.GetValue(ann), parse.GetValue(float16), Console.Out, Console.Error));
+        var build = new Command("build", "Build a vector index from feature folders or shard files.") { input, output, ann, float16 };
+        build.SetAction(parse => Build(new[] { parse.GetValue(input)! }, parse.GetValue(output)!, parse.GetValue(ann), parse.GetValue(float16), Console.Out, Console.Error));
         return new Command("index", "Persistent vector indexes (exact and HNSW).") { build };
     }
 
