@@ -101,7 +101,7 @@ var options = new Clamp3TrainerOptions
 Console.WriteLine($"\nTraining for up to {epochs} epochs or {minutes} min on the CPU (batch {options.BatchSize}, lr {options.LearningRate})…");
 var clock = Stopwatch.StartNew();
 var progress = new EpochPrinter();
-var result = Clamp3Trainer.Train(pairs, options, progress: progress);
+var result = Clamp3TrainingLoop.Train(pairs, options, progress: progress);
 Console.WriteLine($"  {result.EpochsDone} epochs in {clock.Elapsed.TotalSeconds:F0} s, {progress.LastSamplesPerSecond:F1} samples/s; training loss {result.TrainLosses.FirstOrDefault():F3} → {result.TrainLosses.LastOrDefault():F3}");
 
 Console.WriteLine("\nText → music search after training:");

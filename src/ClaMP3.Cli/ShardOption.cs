@@ -6,20 +6,19 @@ namespace ClaMP3.Cli;
 /// <summary>The <c>--shard I/N</c> option shared by embed, mert and convert (see <see cref="ShardSpec"/>).</summary>
 internal static class ShardOption
 {
-    public const int ExitUsage = 2;
-
     public static Option<string?> Create() => new("--shard")
     {
         Description = "Take shard I of N (0-based) of the sorted inputs: item k goes to shard k mod N (for job arrays: $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT).",
     };
 
-    /// <summary>Null when the option was not given; false (after one error line) when it is malformed.</summary>
-    public static bool TryGet(string? text, TextWriter stderr, out ShardSpec? spec)
+    /// <summary>Null when the option was not given; a malformed spec is a <see cref="UsageException"/> (exit 2, one line).</summary>
+    public static ShardSpec? Parse(string? text)
     {
-        spec = null;
-        if (text is null) return true;
-        if (!ShardSpec.TryParse(text, out var parsed, out var error)) { stderr.WriteLine("error: " + error); return false; }
-        spec = parsed;
-        return true;
+        if (text is null) return null;
+        return ShardSpec.TryParse(text, out var spec, out var error) ? spec : throw new UsageException(error);
     }
+
+    /// <summary>The <see cref="FileBatchOptions.Select"/> hook for a shard (null: every item).</summary>
+    public static Func<IReadOnlyList<T>, IReadOnlyList<T>>? Selector<T>(ShardSpec? spec) =>
+        spec is { } s ? items => s.Select(items) : null;
 }

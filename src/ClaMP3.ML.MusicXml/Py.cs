@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text;
+using ClaMP3.ML.Preprocessing;
 
 namespace ClaMP3.ML.MusicXml;
 
@@ -29,7 +30,7 @@ internal static class Py
     public static string Repr(object? o) => o switch
     {
         null => "None",
-        string s => "'" + s.Replace("\\", "\\\\").Replace("'", "\\'") + "'",
+        string s => PythonStrings.Repr(s),
         bool b => b ? "True" : "False",
         IEnumerable<string> xs => "[" + string.Join(", ", xs.Select(Repr)) + "]",
         IFormattable f => f.ToString(null, Inv),
@@ -130,34 +131,10 @@ internal static class Py
         return r;
     }
 
-    /// <summary>Characters Python's <c>str.isspace()</c> accepts (what <c>str.strip()</c> removes).</summary>
-    public static bool IsPySpace(char c) => c switch
-    {
-        '\t' or '\n' or '\v' or '\f' or '\r' or '\x1c' or '\x1d' or '\x1e' or '\x1f' or ' ' or '\x85' or '\xa0' => true,
-        '\u1680' or '\u2028' or '\u2029' or '\u202f' or '\u205f' or '\u3000' => true,
-        >= '\u2000' and <= '\u200a' => true,
-        _ => false,
-    };
-
-    public static string Strip(string s)
-    {
-        int a = 0, b = s.Length;
-        while (a < b && IsPySpace(s[a])) a++;
-        while (b > a && IsPySpace(s[b - 1])) b--;
-        return s.Substring(a, b - a);
-    }
+    public static string Strip(string s) => PythonStrings.Strip(s);
 
     /// <summary>Python <c>len(str)</c>: code points, not UTF-16 units.</summary>
-    public static int Len(string s)
-    {
-        int n = 0;
-        for (int i = 0; i < s.Length; i++)
-        {
-            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1])) i++;
-            n++;
-        }
-        return n;
-    }
+    public static int Len(string s) => PythonStrings.CodePointLength(s);
 
     /// <summary>Python's <c>'%.Nf' % x</c>: round half to even on the exact binary value (as C printf does).</summary>
     public static string FormatFixed(double x, int decimals)

@@ -6,11 +6,11 @@ namespace ClaMP3.Cli.Commands;
 
 /// <summary><c>clamp3 convert NAME INPUT OUTPUT_DIR</c>: one subcommand per <see cref="IFileConverter"/> found in the
 /// loaded ClaMP3.ML assemblies (midi2mtf, mtf2midi, and the ABC/MusicXML converters when their assemblies are present).
-/// Exit code 0 when something was converted (or everything was already there), 1 when nothing could be converted,
-/// 2 on a usage error (input missing).</summary>
+/// Exit code 0 when every input has its output (converted now or already there), 1 when a file was rejected or there
+/// was nothing to convert, 2 on a usage error (input missing); see <see cref="CliErrors"/>.</summary>
 public sealed class ConvertCommand : ICliCommand
 {
-    public const int ExitOk = 0, ExitNothingConverted = 1, ExitUsage = 2;
+    public const int ExitOk = CliErrors.Ok, ExitNothingConverted = CliErrors.Failed, ExitUsage = CliErrors.Usage;
 
     public Command Create()
     {
@@ -33,35 +33,25 @@ public sealed class ConvertCommand : ICliCommand
 
         var shard = ShardOption.Create();
         var command = new Command(converter.Name, converter.Description) { input, output, m3, overwrite, jobs, quiet, errorLog, shard };
-        command.SetAction(parse => ShardOption.TryGet(parse.GetValue(shard), parse.InvocationConfiguration.Error, out var shardSpec)
-            ? Run(converter, parse.GetValue(input)!, parse.GetValue(output)!,
-                new ConverterOptions(parse.GetValue(m3)), parse.GetValue(overwrite), parse.GetValue(jobs), parse.GetValue(quiet),
-                parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, parse.GetValue(errorLog), shardSpec)
-            : ShardOption.ExitUsage);
+        command.SetAction(parse => CliErrors.Guard(parse.InvocationConfiguration.Error, () => Run(converter, parse.GetValue(input)!, parse.GetValue(output)!,
+            new ConverterOptions(parse.GetValue(m3)), parse.GetValue(overwrite), parse.GetValue(jobs), parse.GetValue(quiet),
+            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, parse.GetValue(errorLog), ShardOption.Parse(parse.GetValue(shard)))));
         return command;
     }
 
     internal static int Run(IFileConverter converter, string input, string outputDir, ConverterOptions options, bool overwrite,
         int jobs, bool quiet, TextWriter stdout, TextWriter stderr, string? errorLog = null, ShardSpec? shard = null)
     {
-        if (!File.Exists(input) && !Directory.Exists(input))
-        {
-            stderr.WriteLine($"error: input not found: {input}");
-            return ExitUsage;
-        }
-        if (File.Exists(outputDir))
-        {
-            stderr.WriteLine($"error: OUTPUT_DIR is a file: {outputDir}");
-            return ExitUsage;
-        }
+        if (!File.Exists(input) && !Directory.Exists(input)) throw new UsageException($"input not found: {input}");
+        if (File.Exists(outputDir)) throw new UsageException($"OUTPUT_DIR is a file: {outputDir}");
 
-        var batch = new BatchConverter(converter, options) { Overwrite = overwrite, MaxDegreeOfParallelism = Math.Max(1, jobs), Shard = shard };
+        var batch = new BatchConverter(converter, options) { Overwrite = overwrite, MaxDegreeOfParallelism = Math.Max(1, jobs), Select = ShardOption.Selector<string>(shard) };
         var gate = new object();
         batch.FileCompleted += (_, r) =>
         {
             lock (gate)
             {
-                if (r.Status == BatchFileStatus.Failed) stderr.WriteLine($"rejected: {r.InputPath}: {r.Reason}");
+                if (r.Status == BatchFileStatus.Failed) stderr.WriteLine("rejected: " + FileBatch.FailureLine(r.InputPath, r.Reason ?? "failed"));
                 if (!quiet)
                     foreach (var w in r.Warnings) stdout.WriteLine($"{r.InputPath}: {w}");
             }
@@ -82,13 +72,11 @@ public sealed class ConvertCommand : ICliCommand
             $"{report.Failed.Count} rejected, of {report.FilesFound} {string.Join("/", converter.InputExtensions)} files; " +
             $"{report.InputBytes / 1e6:F2} MB in, {report.OutputBytes / 1e6:F2} MB out, {report.Elapsed.TotalSeconds:F2} s → {Path.GetFullPath(outputDir)}");
 
-        if (shard is not null) return report.Failed.Count > 0 ? ExitNothingConverted : ExitOk; // a shard task fails on any failed file
-        if (report.FilesFound == 0)
+        if (report.FilesFound == 0 && shard is null) // a shard may be empty when N exceeds the file count
         {
             stderr.WriteLine($"error: no {string.Join(", ", converter.InputExtensions)} files under {input}");
             return ExitNothingConverted;
         }
-        bool anyOutput = report.Converted.Count > 0 || report.Skipped.Any(r => r.Status == BatchFileStatus.SkippedExisting);
-        return !anyOutput && report.Failed.Count > 0 ? ExitNothingConverted : ExitOk;
+        return report.Failed.Count > 0 ? CliErrors.Failed : CliErrors.Ok;
     }
 }

@@ -1,15 +1,15 @@
 using System.CommandLine;
 using System.Diagnostics;
 using ClaMP3.ML.Inference;
-using ClaMP3.ML.Tokenization;
 using ClaMP3.ML.IO;
 
 namespace ClaMP3.Cli.Commands;
 
 /// <summary>
-/// <c>clamp3 embed INPUT OUTPUT_DIR --checkpoint FILE</c>: the official <c>extract_clamp3.py</c>. INPUT is a file or a
-/// folder walked recursively for <c>.txt .abc .mtf .npy</c> (MERT features); each output is
-/// <c>OUTPUT_DIR/&lt;relative path&gt;/&lt;stem&gt;.npy</c>, float32 <c>(1, D)</c> with <c>--global</c>, else <c>(1, N, H)</c>.
+/// <c>clamp3 embed INPUT OUTPUT_DIR --checkpoint FILE</c>: the official <c>extract_clamp3.py</c>, run by
+/// <see cref="Clamp3FileEmbedder"/>. INPUT is a file or a folder walked recursively for <c>.txt .abc .mtf .npy</c> (MERT
+/// features); each output is <c>OUTPUT_DIR/&lt;relative path&gt;/&lt;stem&gt;.npy</c>, float32 <c>(1, D)</c> with
+/// <c>--global</c>, else <c>(1, N, H)</c>.
 /// </summary>
 public sealed class EmbedCommand : ICliCommand
 {
@@ -24,208 +24,86 @@ public sealed class EmbedCommand : ICliCommand
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var batchSize = new Option<int>("--batch-size") { Description = "Segments per forward pass.", DefaultValueFactory = _ => 8 };
         var bf16 = new Option<bool>("--bf16") { Description = "Compute in bfloat16 (faster on CPUs with BF16 support; not the official float32 numbers)." };
-        var shard = ShardOption.Create();
         var mert = new Option<string?>("--mert") { Description = "A MERT-v1-95M folder: also embed audio files (.wav .mp3 .flac .ogg) directly, audio → MERT → CLaMP 3 in one run." };
+        var shard = ShardOption.Create();
         var command = new Command("embed", "Extract CLaMP 3 features like code/extract_clamp3.py.")
         {
             input, output, checkpoint, config, tokenizer, global, device, batchSize, bf16, mert, shard,
         };
-        command.SetAction(parse => ShardOption.TryGet(parse.GetValue(shard), Console.Error, out var shardSpec)
-            ? Run(new EmbedJobOptions(
-                parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(checkpoint)!, parse.GetValue(config), parse.GetValue(tokenizer),
-                parse.GetValue(global), parse.GetValue(device)!, parse.GetValue(batchSize), parse.GetValue(bf16), parse.GetValue(mert), shardSpec), Console.Out, Console.Error)
-            : ShardOption.ExitUsage);
+        command.SetAction(parse => Run(new EmbedJobOptions(
+            parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(checkpoint)!, parse.GetValue(config), parse.GetValue(tokenizer),
+            parse.GetValue(global), parse.GetValue(device)!, parse.GetValue(batchSize), parse.GetValue(bf16), parse.GetValue(mert), parse.GetValue(shard)),
+            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
         return command;
     }
 
     internal sealed record EmbedJobOptions(string Input, string OutputDir, string Checkpoint, string? Config, string? Tokenizer,
-        bool Global, string Device, int BatchSize, bool BFloat16, string? Mert = null, ShardSpec? Shard = null);
+        bool Global, string Device, int BatchSize, bool BFloat16, string? Mert = null, string? Shard = null);
 
-    internal static readonly string[] Extensions = { ".txt", ".abc", ".mtf", ".npy" };
-    /// <summary>Audio files, embedded through MERT when <c>--mert</c> is given (matched in any case, as <c>clamp3 mert</c>).</summary>
-    internal static readonly string[] AudioExtensions = { ".wav", ".mp3", ".flac", ".ogg" };
-
-    /// <summary>Runs the job; returns the exit code: 0 when at least one file has its output (written now or already there), 1 when none, 2 for a usage or model error.</summary>
-    internal static int Run(EmbedJobOptions options, TextWriter stdout, TextWriter stderr)
+    /// <summary>Runs the job; the exit code follows <see cref="CliErrors"/>: 0 every file has its output, 1 a file
+    /// failed (or none was found), 2 a usage or model error.</summary>
+    internal static int Run(EmbedJobOptions options, TextWriter stdout, TextWriter stderr) => CliErrors.Guard(stderr, () =>
     {
-        if (options.BatchSize < 1) { stderr.WriteLine("error: --batch-size must be at least 1."); return 2; }
-        var files = FindInputs(options.Input, stderr, withAudio: options.Mert is not null);
-        if (files is null) return 2;
-        stdout.WriteLine($"Found {files.Count} files in total");
-        if (options.Shard is { } shardSpec)
-        {
-            files = shardSpec.Select(files);
-            stdout.WriteLine($"Shard {shardSpec}: {files.Count} of them (item k of the sorted list goes to shard k mod {shardSpec.Count})");
-        }
-        else if (files.Count == 0) return 1;
+        if (options.BatchSize < 1) throw new UsageException("--batch-size must be at least 1.");
+        var shard = ShardOption.Parse(options.Shard);
+        bool withAudio = options.Mert is not null;
+        if (File.Exists(options.Input) && !Clamp3FileEmbedder.Accepts(Path.GetFileName(options.Input), withAudio))
+            throw new UsageException($"{options.Input}: unsupported file type (use {string.Join(" ", withAudio ? Clamp3FileEmbedder.Extensions.Concat(Clamp3FileEmbedder.AudioExtensions) : Clamp3FileEmbedder.Extensions)}{(withAudio ? "" : "; audio needs --mert")}).");
+        var batch = CliErrors.Start(null, () => FileBatch.Plan(options.Input, options.OutputDir, Clamp3FileEmbedder.BatchOptions(withAudio, ShardOption.Selector<FileBatchItem>(shard))));
+        stdout.WriteLine(shard is null ? $"Found {batch.Items.Count} files in total" : $"Shard {shard}: {batch.Items.Count} files (item k of the sorted inputs goes to shard k mod {shard.Value.Count})");
+        if (batch.Items.Count == 0 && shard is null) return CliErrors.ExitCode(new FileBatchReport([], TimeSpan.Zero), "input files", stderr);
 
-        Clamp3Embedder embedder;
-        MertExtractor? mertExtractor = null;
-        try
+        using var mertExtractor = options.Mert is null ? null : CliErrors.Start(options.Mert, () => MertExtractor.Load(options.Mert, options.Device));
+        using var embedder = CliErrors.Start(null, () => Clamp3Embedder.Load(new Clamp3EmbedderOptions(options.Checkpoint)
         {
-            if (options.Mert is not null) mertExtractor = MertExtractor.Load(options.Mert, options.Device);
-            embedder = Clamp3Embedder.Load(new Clamp3EmbedderOptions(options.Checkpoint)
-            {
-                ConfigPath = options.Config,
-                TokenizerPath = options.Tokenizer,
-                Device = options.Device,
-                BatchSize = options.BatchSize,
-                Precision = options.BFloat16 ? Clamp3Precision.BFloat16 : Clamp3Precision.Float32,
-            });
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
+            ConfigPath = options.Config,
+            TokenizerPath = options.Tokenizer,
+            Device = options.Device,
+            BatchSize = options.BatchSize,
+            Precision = options.BFloat16 ? Clamp3Precision.BFloat16 : Clamp3Precision.Float32,
+        }));
+        stdout.WriteLine($"Using engine: {embedder.Engine.Description}; config: {embedder.Config.Source}");
+        var job = new Clamp3FileEmbedder(embedder, mertExtractor)
         {
-            mertExtractor?.Dispose();
-            stderr.WriteLine($"error: {e.Message}");
-            return 2;
-        }
-        using var mertScope = mertExtractor;
-        using (embedder)
-        {
-            var kind = options.Global ? FeatureKind.Global : FeatureKind.Sequence;
-            stdout.WriteLine($"Using device: {embedder.Device}; config: {embedder.Config.Source}");
-            var progress = new Progress(files.Count, stdout);
-            var claimed = new Dictionary<string, string>(StringComparer.Ordinal);
-            var pending = new List<(string Source, string Target, PreparedInput Input)>();
+            Kind = options.Global ? FeatureKind.Global : FeatureKind.Sequence,
+            Warn = line => stderr.WriteLine($"warning: {line}"),
+        };
+        var progress = new Progress(batch.Items.Count, stdout);
+        var report = job.Run(batch, r => { CliErrors.Report(r, stderr); progress.Add(r); });
+        progress.Finish();
+        if (shard is { } spec) return ShardedEmbedding.Finish(spec, options, report, embedder.GlobalDimension, stdout, stderr);
+        return CliErrors.ExitCode(report, "input files", stderr);
+    });
 
-            void Flush()
+    /// <summary>A progress line every 2 s and at the end: <c>[done/total] N embedded, N skipped, N failed, r files/s</c>.</summary>
+    private sealed class Progress(int total, TextWriter stdout)
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private TimeSpan _lastReport = TimeSpan.Zero;
+        private int _lastReportedDone = -1, _succeeded, _failed, _skipped;
+        private int Done => _succeeded + _failed + _skipped;
+
+        public void Add(FileBatchResult result)
+        {
+            switch (result.Status)
             {
-                if (pending.Count == 0) return;
-                IReadOnlyList<FeatureMatrix>? results = null;
-                try { results = embedder.Embed(pending.Select(p => p.Input).ToList(), kind); }
-                catch (Exception e) when (e is not OutOfMemoryException)
-                {
-                    // One bad item fails its whole batch: redo the batch one file at a time to find it.
-                    if (pending.Count == 1) { progress.Failed(pending[0].Source, e.Message, stderr); pending.Clear(); return; }
-                }
-                for (int i = 0; i < pending.Count; i++)
-                {
-                    var (source, target, prepared) = pending[i];
-                    try
-                    {
-                        var features = results?[i] ?? embedder.Embed(new[] { prepared }, kind)[0];
-                        if (kind == FeatureKind.Global) NpyFile.WriteFloat32(target, features.Values, 1, features.Columns);
-                        else NpyFile.WriteFloat32(target, features.Values, 1, features.Rows, features.Columns);
-                        progress.Succeeded();
-                    }
-                    catch (Exception e) when (e is not OutOfMemoryException) { progress.Failed(source, e.Message, stderr); }
-                }
-                pending.Clear();
+                case FileBatchStatus.Done: _succeeded++; break;
+                case FileBatchStatus.Failed: _failed++; break;
+                default: _skipped++; break;
             }
-
-            foreach (var (source, relative) in files)
-            {
-                var target = Path.Combine(options.OutputDir, Path.GetDirectoryName(relative) ?? "", Path.GetFileNameWithoutExtension(relative) + ".npy");
-                if (claimed.TryGetValue(target, out var other))
-                {
-                    progress.Skipped($"{source}: skipped, its output {target} is also the output of {other}", stderr);
-                    continue;
-                }
-                claimed[target] = source;
-                if (File.Exists(target)) { progress.Skipped(null, stderr); continue; }
-                PreparedInput prepared;
-                try { prepared = Prepare(embedder, source, stderr, mertExtractor); }
-                catch (Exception e) when (e is not OutOfMemoryException) { progress.Failed(source, e.Message, stderr); continue; }
-                pending.Add((source, target, prepared));
-                if (pending.Count >= options.BatchSize) Flush();
-            }
-            Flush();
-            progress.Finish();
-            if (options.Shard is { } spec) return ShardedEmbedding.Finish(spec, options, claimed.Keys, embedder.GlobalDimension, progress.FailedCount, stdout, stderr);
-            return progress.SucceededCount + progress.SkippedCount > 0 ? 0 : 1;
+            Report(false);
         }
-    }
 
-    /// <summary>The input files with their paths relative to INPUT (a single file: its own name), in a stable order.</summary>
-    internal static List<(string Path, string Relative)>? FindInputs(string input, TextWriter stderr, bool withAudio = false)
-    {
-        bool Accepted(string f) => Extensions.Any(e => f.EndsWith(e, StringComparison.Ordinal))
-            || (withAudio && AudioExtensions.Any(e => f.EndsWith(e, StringComparison.OrdinalIgnoreCase)));
-        if (File.Exists(input))
-        {
-            if (!Accepted(input))
-            {
-                stderr.WriteLine($"error: {input}: unsupported file type (use {string.Join(" ", withAudio ? Extensions.Concat(AudioExtensions) : Extensions)}{(withAudio ? "" : "; audio needs --mert")}).");
-                return null;
-            }
-            return new List<(string, string)> { (input, Path.GetFileName(input)) };
-        }
-        if (!Directory.Exists(input)) { stderr.WriteLine($"error: input not found: {input}"); return null; }
-        // Extensions are matched case-sensitively, as extract_clamp3.py's endswith does.
-        return Directory.EnumerateFiles(input, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 })
-            .Where(Accepted)
-            .Select(f => (f, Path.GetRelativePath(input, f)))
-            .OrderBy(f => f.Item2, StringComparer.Ordinal)
-            .ToList();
-    }
-
-    internal static PreparedInput Prepare(Clamp3Embedder embedder, string path, TextWriter stderr, MertExtractor? mert = null)
-    {
-        PreparedInput prepared;
-        if (mert is not null && AudioExtensions.Any(e => path.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
-        {
-            var features = mert.ExtractFromFile(path);
-            if (features.Columns != embedder.Config.AudioFeatureDim)
-                throw new InvalidDataException($"{path}: MERT gives {features.Columns}-wide features, the CLaMP 3 audio encoder reads {embedder.Config.AudioFeatureDim}.");
-            prepared = embedder.PrepareAudioFeatures(features);
-        }
-        else if (path.EndsWith(".npy", StringComparison.Ordinal)) prepared = embedder.PrepareAudioFeatures(ReadMertFeatures(path, embedder.Config.AudioFeatureDim, stderr));
-        else if (path.EndsWith(".txt", StringComparison.Ordinal)) prepared = embedder.PrepareText(SourceText.ReadFile(path));
-        else prepared = embedder.PrepareScore(SourceText.ReadFile(path));
-        foreach (var warning in prepared.Warnings) stderr.WriteLine($"warning: {path}: {warning}");
-        return prepared;
-    }
-
-    /// <summary>A MERT feature file: float32 <c>(1, T, H)</c> (extract_mert.py --mean_features) or <c>(T, H)</c>, H = the audio hidden size.</summary>
-    internal static FeatureMatrix ReadMertFeatures(string path, int width, TextWriter stderr)
-    {
-        NpyArray array;
-        try { array = NpyFile.Read(path); }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
-        {
-            throw new InvalidDataException($"{path}: not a readable .npy file ({e.Message})", e);
-        }
-        var shape = "(" + string.Join(", ", array.Shape) + ")";
-        if (array.DType != "f4") throw new InvalidDataException($"{path}: MERT features must be float32, got dtype '{array.DType}' {shape}.");
-        if (array.Shape.Length is not (2 or 3))
-            throw new InvalidDataException($"{path}: MERT features must have shape (1, T, {width}) or (T, {width}), got rank {array.Shape.Length} {shape}.");
-        if (array.Shape[^1] != width)
-            throw new InvalidDataException($"{path}: MERT features must be {width} wide (the audio hidden size), got {shape}.");
-        if (array.Shape.Length == 3 && array.Shape[0] != 1)
-            // The official reshape(-1, dim) reads (layers, W, dim) layer-major as one long sequence; we do the same.
-            stderr.WriteLine($"warning: {path}: shape {shape} has {array.Shape[0]} leading entries (saved without --mean_features?); read as one sequence of {array.Length / width} rows, as the official code does.");
-        long rows = array.Length / width;
-        return new FeatureMatrix(array.ToFloat32(), checked((int)rows), width);
-    }
-
-    private sealed class Progress
-    {
-        private readonly int total;
-        private readonly TextWriter stdout;
-        private readonly Stopwatch clock = Stopwatch.StartNew();
-        private TimeSpan lastReport = TimeSpan.Zero;
-        private int lastReportedDone = -1;
-
-        public Progress(int total, TextWriter stdout) { this.total = total; this.stdout = stdout; }
-
-        public int SucceededCount { get; private set; }
-        public int FailedCount { get; private set; }
-        public int SkippedCount { get; private set; }
-        private int Done => SucceededCount + FailedCount + SkippedCount;
-
-        public void Succeeded() { SucceededCount++; Report(false); }
-        public void Failed(string path, string message, TextWriter stderr) { FailedCount++; stderr.WriteLine($"Failed to process {path}: {message}"); Report(false); }
-        public void Skipped(string? message, TextWriter stderr) { SkippedCount++; if (message is not null) stderr.WriteLine(message); Report(false); }
         public void Finish() => Report(true);
 
         private void Report(bool final)
         {
-            if (Done == lastReportedDone) return;
-            if (!final && clock.Elapsed - lastReport < TimeSpan.FromSeconds(2) && Done != total) return;
-            lastReport = clock.Elapsed;
-            lastReportedDone = Done;
-            double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-            stdout.WriteLine($"[{Done}/{total}] {SucceededCount} embedded, {SkippedCount} skipped, {FailedCount} failed, {SucceededCount / seconds:F2} files/s");
+            if (Done == _lastReportedDone) return;
+            if (!final && _clock.Elapsed - _lastReport < TimeSpan.FromSeconds(2) && Done != total) return;
+            _lastReport = _clock.Elapsed;
+            _lastReportedDone = Done;
+            double seconds = Math.Max(_clock.Elapsed.TotalSeconds, 1e-9);
+            stdout.WriteLine($"[{Done}/{total}] {_succeeded} embedded, {_skipped} skipped, {_failed} failed, {_succeeded / seconds:F2} files/s");
         }
     }
 }

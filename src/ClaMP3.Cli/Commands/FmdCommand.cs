@@ -13,19 +13,11 @@ public sealed class FmdCommand : ICliCommand
         var reference = new Argument<string>("REF_DIR") { Description = "Global features (.npy (1, D), searched recursively) of the reference set." };
         var generated = new Argument<string>("GEN_DIR") { Description = "Global features of the set to compare (e.g. generated music)." };
         var command = new Command("fmd", "Fréchet distance between two sets of CLaMP 3 global features (mean/covariance Gaussians).") { reference, generated };
-        command.SetAction(parse =>
+        command.SetGuardedAction((parse, stdout, _) =>
         {
-            try
-            {
-                double fmd = FrechetDistance.Compute(parse.GetValue(reference)!, parse.GetValue(generated)!);
-                Console.WriteLine("FMD " + fmd.ToString("R", CultureInfo.InvariantCulture));
-                return 0;
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or ArithmeticException)
-            {
-                Console.Error.WriteLine("error: " + e.Message);
-                return 1;
-            }
+            double fmd = FrechetDistance.Compute(parse.GetValue(reference)!, parse.GetValue(generated)!);
+            stdout.WriteLine("FMD " + fmd.ToString("R", CultureInfo.InvariantCulture));
+            return CliErrors.Ok;
         });
         return command;
     }

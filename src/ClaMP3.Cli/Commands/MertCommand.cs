@@ -25,110 +25,66 @@ public sealed class MertCommand : ICliCommand
         {
             input, output, model, device, layers, batch, threads, shard,
         };
-        command.SetAction(r =>
+        command.SetAction(r => CliErrors.Guard(r.InvocationConfiguration.Error, () =>
         {
-            if (!ShardOption.TryGet(r.GetValue(shard), Console.Error, out var shardSpec)) return ShardOption.ExitUsage;
+            var shardSpec = ShardOption.Parse(r.GetValue(shard));
             if (r.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(r.GetValue(threads));
-            return Run(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(model)!, r.GetValue(device)!, r.GetValue(layers), r.GetValue(batch), shard: shardSpec);
-        });
+            return Run(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(model)!, r.GetValue(device)!, r.GetValue(layers), r.GetValue(batch),
+                r.InvocationConfiguration.Output, r.InvocationConfiguration.Error, shardSpec);
+        }));
         return command;
     }
 
-    /// <summary>Returns 0 when the run completed (files that could not be read are reported and skipped, as the official
-    /// script logs and skips them), 1 when nothing could be started (bad model or input path).</summary>
+    /// <summary>The batch options of <c>clamp3 mert</c>: audio files in any case, <c>&lt;relative folder&gt;/&lt;stem&gt;.npy</c>.</summary>
+    internal static FileBatchOptions BatchOptions(Func<IReadOnlyList<FileBatchItem>, IReadOnlyList<FileBatchItem>>? select = null)
+    {
+        var extensions = new HashSet<string>(AudioDecoder.SupportedExtensions, StringComparer.OrdinalIgnoreCase);
+        return new FileBatchOptions
+        {
+            Accepts = name => extensions.Contains(Path.GetExtension(name)),
+            MapOutput = relative => Path.Combine(Path.GetDirectoryName(relative) ?? "", Path.GetFileNameWithoutExtension(relative) + ".npy"),
+            Select = select,
+        };
+    }
+
+    /// <summary>Exit code per <see cref="CliErrors"/>: 0 every file has its output, 1 a file failed (reported and
+    /// skipped, as the official script logs and skips it), 2 nothing could be started (bad model or input path).</summary>
     internal static int Run(string input, string outputDir, string modelDir, string device, bool saveLayers, int batch,
         TextWriter? stdout = null, TextWriter? stderr = null, ShardSpec? shard = null)
     {
         var log = stdout ?? Console.Out;
         var err = stderr ?? Console.Error;
-        List<(string Source, string Target)> jobs;
-        try
+        return CliErrors.Guard(err, () =>
         {
-            jobs = Plan(input, outputDir);
-            if (shard is { } spec) jobs = spec.Select(jobs); // Plan's order is the sorted input list
-        }
-        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
-        {
-            err.WriteLine($"error: {e.Message}");
-            return 1;
-        }
+            var plan = CliErrors.Start(null, () => FileBatch.Plan(input, outputDir, BatchOptions(ShardOption.Selector<FileBatchItem>(shard))));
+            using var extractor = CliErrors.Start(modelDir, () => MertExtractor.Load(modelDir, device));
+            extractor.MaxBatchWindows = Math.Max(1, batch);
+            log.WriteLine($"MERT: {extractor.Config}; {plan.Items.Count} audio file(s) under {input}");
 
-        MertExtractor extractor;
-        try
-        {
-            extractor = MertExtractor.Load(modelDir, device);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or ArgumentException)
-        {
-            err.WriteLine($"error: cannot load the MERT model: {e.Message}");
-            return 1;
-        }
-        using var _ = extractor;
-        extractor.MaxBatchWindows = Math.Max(1, batch);
-        log.WriteLine($"MERT: {extractor.Config}; {jobs.Count} audio file(s) under {input}");
-
-        int done = 0, skipped = 0, failed = 0;
-        double audioSeconds = 0;
-        var clock = Stopwatch.StartNew();
-        for (int i = 0; i < jobs.Count; i++)
-        {
-            var (source, target) = jobs[i];
-            string tag = $"[{i + 1}/{jobs.Count}]";
-            if (File.Exists(target))
-            {
-                skipped++;
-                log.WriteLine($"{tag} skip {source}: output already exists ({target})");
-                continue;
-            }
-            try
+            double audioSeconds = 0;
+            var clock = Stopwatch.StartNew();
+            int index = 0;
+            var report = plan.Run(item =>
             {
                 var fileClock = Stopwatch.StartNew();
-                var features = extractor.ExtractLayersFromFile(source);
-                if (saveLayers)
-                    NpyFile.WriteFloat32(target, features.Values, features.Layers, features.Windows, features.Hidden);
-                else
-                {
-                    var mean = features.MeanOverLayers();
-                    NpyFile.WriteFloat32(target, mean.Values, 1, mean.Rows, mean.Columns);
-                }
-                done++;
+                var features = extractor.ExtractLayersFromFile(item.InputPath);
+                var mean = saveLayers ? null : features.MeanOverLayers();
+                if (mean is null) NpyFile.WriteFloat32(item.OutputPath, features.Values, features.Layers, features.Windows, features.Hidden);
+                else NpyFile.WriteFloat32(item.OutputPath, mean.Values, 1, mean.Rows, mean.Columns);
                 audioSeconds += features.AudioSeconds;
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{tag} {source} -> {target} ({features.Windows} windows, {features.AudioSeconds:0.0} s audio, " +
+                    $"[{index + 1}/{plan.Items.Count}] {item.InputPath} -> {item.OutputPath} ({features.Windows} windows, {features.AudioSeconds:0.0} s audio, " +
                     $"{features.AudioSeconds / fileClock.Elapsed.TotalSeconds:0.0} audio-s/s; total {audioSeconds / clock.Elapsed.TotalSeconds:0.0} audio-s/s)"));
-            }
-            catch (Exception e) when (e is AudioDecodingException or AudioTooShortException or IOException or InvalidDataException
-                                           or ArgumentException or NotSupportedException or UnauthorizedAccessException or OutOfMemoryException)
+            }, r =>
             {
-                failed++;
-                err.WriteLine(e.Message.Contains(source, StringComparison.Ordinal) ? $"{tag} failed: {e.Message}" : $"{tag} failed {source}: {e.Message}");
-            }
-        }
-        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"done: {done} written, {skipped} skipped (existing), {failed} failed; {audioSeconds:0.0} s of audio in {clock.Elapsed.TotalSeconds:0.0} s " +
-            $"({(clock.Elapsed.TotalSeconds > 0 ? audioSeconds / clock.Elapsed.TotalSeconds : 0):0.0} audio-s/s)"));
-        // A shard task with a failed file exits 1 so that the scheduler marks it failed (a plain run keeps exit 0, as the official script).
-        return shard is not null && failed > 0 ? 1 : 0;
-    }
-
-    /// <summary>(audio file, output .npy) pairs: a file maps to OUTPUT_DIR/stem.npy, a folder's files to
-    /// OUTPUT_DIR/relative folder/stem.npy, in ordinal path order.</summary>
-    internal static List<(string Source, string Target)> Plan(string input, string outputDir)
-    {
-        var extensions = new HashSet<string>(AudioDecoder.SupportedExtensions, StringComparer.OrdinalIgnoreCase);
-        if (File.Exists(input))
-            return new() { (input, Path.Combine(outputDir, Path.GetFileNameWithoutExtension(input) + ".npy")) };
-        if (!Directory.Exists(input))
-            throw new FileNotFoundException($"input not found: {input}");
-        var root = Path.GetFullPath(input);
-        return Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true })
-            .Where(f => extensions.Contains(Path.GetExtension(f)))
-            .OrderBy(f => f, StringComparer.Ordinal)
-            .Select(f =>
-            {
-                var relativeDir = Path.GetDirectoryName(Path.GetRelativePath(root, f)) ?? "";
-                return (f, Path.Combine(outputDir, relativeDir, Path.GetFileNameWithoutExtension(f) + ".npy"));
-            })
-            .ToList();
+                index++;
+                if (r.Status == FileBatchStatus.SkippedExisting) log.WriteLine($"[{index}/{plan.Items.Count}] skip {r.Item.InputPath}: output already exists ({r.Item.OutputPath})");
+                CliErrors.Report(r, err);
+            });
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"done: {report.Done} written, {report.SkippedExisting + report.SkippedCollision} skipped (existing), {report.Failed} failed; {audioSeconds:0.0} s of audio in {clock.Elapsed.TotalSeconds:0.0} s " +
+                $"({(clock.Elapsed.TotalSeconds > 0 ? audioSeconds / clock.Elapsed.TotalSeconds : 0):0.0} audio-s/s)"));
+            return CliErrors.ExitCode(report, "audio files", err);
+        });
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using ClaMP3.ML.IO;
 using ClaMP3.ML.Retrieval;
 
 namespace ClaMP3.Cli.Commands;
@@ -15,56 +16,33 @@ public sealed class ScoreCommand : ICliCommand
         var group = new Option<bool>("--group") { Description = "Cosine similarity of the two folders' mean features instead of per-key pairs." };
         var output = new Option<DirectoryInfo>("--output-dir") { Description = "Where pairwise_similarities.jsonl is written.", DefaultValueFactory = _ => new DirectoryInfo(".") };
         var command = new Command("score", "Similarity between matching query and reference features (clamp3_score.py).") { queries, references, group, output };
-        command.SetAction(parse =>
+        command.SetGuardedAction((parse, stdout, stderr) =>
         {
-            try
+            var q = FeatureFolder.Load(parse.GetValue(queries)!.FullName);
+            var r = FeatureFolder.Load(parse.GetValue(references)!.FullName);
+            string F(double v) => Math.Round(v, 4).ToString(CultureInfo.InvariantCulture);
+            if (parse.GetValue(group))
             {
-                var q = FeatureFolder.Load(parse.GetValue(queries)!.FullName);
-                var r = FeatureFolder.Load(parse.GetValue(references)!.FullName);
-                string F(double v) => Math.Round(v, 4).ToString(CultureInfo.InvariantCulture);
-                if (parse.GetValue(group))
-                {
-                    var meanQ = Mean(q.Select(f => f.Vector).ToList());
-                    var meanR = Mean(r.Select(f => f.Vector).ToList());
-                    Console.WriteLine($"Total query features: {q.Count}");
-                    Console.WriteLine($"Total reference features: {r.Count}");
-                    Console.WriteLine($"Group similarity: {F(Similarity.Cosine(meanQ, meanR))}");
-                    return 0;
-                }
-                var refs = r.GroupBy(f => f.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-                var matched = q.Where(f => refs.ContainsKey(f.Key)).ToList();
-                int unmatched = q.Count(f => !refs.ContainsKey(f.Key)) + refs.Keys.Count(k => q.All(f => f.Key != k));
-                if (unmatched > 0) Console.Error.WriteLine($"warning: {unmatched} unmatched query or reference files were left out.");
-                if (matched.Count == 0) throw new InvalidDataException("No query has a reference with the same key.");
-                var pairs = matched.Select(f => (f, refs[f.Key], s: Similarity.Cosine(f.Vector, refs[f.Key].Vector))).ToList();
-                string outDir = parse.GetValue(output)!.FullName;
-                Directory.CreateDirectory(outDir);
-                AtomicText.Write(Path.Combine(outDir, "pairwise_similarities.jsonl"), string.Concat(pairs.OrderByDescending(p => p.s)
-                    .Select(p => JsonSerializer.Serialize(new { query = p.f.Path, reference = p.Item2.Path, similarity = p.s }) + "\n")));
-                Console.WriteLine($"There are {pairs.Select(p => p.f.Key).Distinct().Count()} common keys between query and reference features.");
-                Console.WriteLine($"Total query features: {pairs.Count}");
-                Console.WriteLine($"Total reference features: {refs.Count}");
-                Console.WriteLine($"Avg. pairwise similarity: {F(pairs.Average(p => p.s))}");
-                return 0;
+                double similarity = FeatureMatching.GroupSimilarity(q, r);
+                stdout.WriteLine($"Total query features: {q.Count}");
+                stdout.WriteLine($"Total reference features: {r.Count}");
+                stdout.WriteLine($"Group similarity: {F(similarity)}");
+                return CliErrors.Ok;
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
-            {
-                Console.Error.WriteLine("error: " + e.Message);
-                return 1;
-            }
+            var match = FeatureMatching.Match(q, r);
+            if (match.UnmatchedCount > 0) stderr.WriteLine($"warning: {match.UnmatchedCount} unmatched query or reference files were left out.");
+            var pairs = FeatureMatching.PairwiseSimilarities(match);
+            if (pairs.Count == 0) throw new InvalidDataException("No query has a reference with the same key.");
+            string outDir = parse.GetValue(output)!.FullName;
+            string path = Path.Combine(outDir, "pairwise_similarities.jsonl");
+            AtomicFile.WriteAllText(path, string.Concat(pairs.Select(p =>
+                JsonSerializer.Serialize(new { query = p.Query.Path, reference = p.Reference.Path, similarity = p.Similarity }) + "\n")));
+            stdout.WriteLine($"There are {pairs.Select(p => p.Query.Key).Distinct().Count()} common keys between query and reference features.");
+            stdout.WriteLine($"Total query features: {pairs.Count}");
+            stdout.WriteLine($"Total reference features: {match.References.Count}");
+            stdout.WriteLine($"Avg. pairwise similarity: {F(pairs.Average(p => p.Similarity))}");
+            return CliErrors.Ok;
         });
         return command;
-    }
-
-    private static float[] Mean(IReadOnlyList<float[]> vectors)
-    {
-        if (vectors.Count == 0) throw new InvalidDataException("No features to average.");
-        var mean = new double[vectors[0].Length];
-        foreach (var v in vectors)
-        {
-            if (v.Length != mean.Length) throw new InvalidDataException("Feature files have different sizes.");
-            for (int i = 0; i < v.Length; i++) mean[i] += v[i];
-        }
-        return mean.Select(m => (float)(m / vectors.Count)).ToArray();
     }
 }

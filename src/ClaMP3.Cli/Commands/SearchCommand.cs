@@ -13,42 +13,30 @@ public sealed class SearchCommand : ICliCommand
     public Command Create()
     {
         var query = new Argument<FileInfo>("query") { Description = "A global feature file (.npy, shape (1, D)) of the query." };
-        var target = new Argument<string>("features") { Description = "A folder of global feature files (.npy; not recursive, as the official script), or an index file." };
+        var target = new Argument<string>("features") { Description = "A folder of global feature files (.npy) to rank (not recursive, as the official script), or an index file." };
         var topK = new Option<int>("--top-k") { Description = "How many results to print.", DefaultValueFactory = _ => 10 };
         var exact = new Option<bool>("--exact") { Description = "With an index that has an HNSW graph: scan every vector instead." };
         var command = new Command("search", "Rank a folder of features or an index by cosine similarity to a query (clamp3_search.py).") { query, target, topK, exact };
-        command.SetAction(parse =>
+        command.SetGuardedAction((parse, stdout, _) =>
         {
-            try
-            {
-                var q = FeatureFolder.ReadVector(parse.GetValue(query)!.FullName);
-                string where = parse.GetValue(target)!;
-                int k = Math.Max(1, parse.GetValue(topK));
-                using var index = VectorIndexHeader.HasMagic(where)
-                    ? EmbeddingIndex.Open(where, searchOptions: new VectorSearchOptions { Approximate = !parse.GetValue(exact) })
-                    : FromFolder(where);
-                var hits = index.Search(q, k);
-                Console.WriteLine($"Top {hits.Count} results among {index.Count} candidates:");
-                foreach (var hit in hits) Console.WriteLine($"{hit.Id} {Math.Round(hit.Similarity, 4).ToString(CultureInfo.InvariantCulture)}");
-                return 0;
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
-            {
-                Console.Error.WriteLine("error: " + e.Message);
-                return 1;
-            }
+            var q = FeatureFolder.ReadVector(parse.GetValue(query)!.FullName);
+            string where = parse.GetValue(target)!;
+            using var index = VectorIndexHeader.HasMagic(where)
+                ? EmbeddingIndex.Open(where, searchOptions: new VectorSearchOptions { Approximate = !parse.GetValue(exact) })
+                : FromFolder(where);
+            var hits = index.Search(q, Math.Max(1, parse.GetValue(topK)));
+            stdout.WriteLine($"Top {hits.Count} results among {index.Count} candidates:");
+            foreach (var hit in hits) stdout.WriteLine($"{hit.Id} {Math.Round(hit.Similarity, 4).ToString(CultureInfo.InvariantCulture)}");
+            return CliErrors.Ok;
         });
         return command;
     }
 
     private static EmbeddingIndex FromFolder(string folder)
     {
-        if (System.IO.File.Exists(folder)) throw new InvalidDataException($"{folder}: not a features folder nor a clamp3 index file.");
+        if (File.Exists(folder)) throw new InvalidDataException($"{folder}: neither a features folder nor a clamp3 index file.");
         var items = FeatureFolder.Load(folder, recursive: false);
         if (items.Count == 0) throw new InvalidDataException($"No .npy files in {folder}.");
-        // The official script keys by file name up to the first dot, later files replacing earlier ones.
-        var byKey = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        foreach (var item in items) byKey[Path.GetFileName(item.Path).Split('.')[0]] = item.Vector;
-        return EmbeddingIndex.Build(byKey.Select(kv => (kv.Key, kv.Value)));
+        return EmbeddingIndex.Build(FeatureMatching.ByFileNameKey(items));
     }
 }

@@ -14,26 +14,19 @@ internal static class ShardedEmbedding
 {
     public static string ShardFolder(string outputDir) => Path.Combine(outputDir, "shards");
 
-    public static int Finish(ShardSpec spec, EmbedCommand.EmbedJobOptions options, IEnumerable<string> targets, int dimension,
-        int failed, TextWriter stdout, TextWriter stderr)
+    public static int Finish(ShardSpec spec, EmbedCommand.EmbedJobOptions options, FileBatchReport report, int dimension,
+        TextWriter stdout, TextWriter stderr)
     {
-        if (failed > 0)
+        if (report.Failed > 0)
         {
-            stderr.WriteLine($"error: shard {spec}: {failed} file(s) failed; no shard file written (fix or remove them and rerun this task: finished files are kept).");
-            return 1;
+            stderr.WriteLine($"error: shard {spec}: {report.Failed} file(s) failed; no shard file written (fix or remove them and rerun this task: finished files are kept).");
+            return CliErrors.Failed;
         }
-        if (!options.Global) return 0;
+        if (!options.Global) return CliErrors.Ok;
         string path = Path.Combine(ShardFolder(options.OutputDir), VectorIndexBuilder.ShardFileName(spec.Index, spec.Count));
-        try
-        {
-            int rows = VectorIndexBuilder.WriteShard(options.OutputDir, targets.Where(File.Exists), dimension, path);
-            stdout.WriteLine($"Shard {spec}: {rows} vectors in {path}");
-            return 0;
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"error: shard {spec}: {e.Message}");
-            return 1;
-        }
+        var outputs = report.Results.Where(r => r.Status is FileBatchStatus.Done or FileBatchStatus.SkippedExisting).Select(r => r.Item.OutputPath);
+        int rows = VectorIndexBuilder.WriteShard(options.OutputDir, outputs, dimension, path);
+        stdout.WriteLine($"Shard {spec}: {rows} vectors in {path}");
+        return CliErrors.Ok;
     }
 }

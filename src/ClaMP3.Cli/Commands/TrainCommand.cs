@@ -7,7 +7,8 @@ namespace ClaMP3.Cli.Commands;
 /// <summary>
 /// <c>clamp3 train JSONL DATA_DIR --tokenizer FILE (--checkpoint FILE | --config FILE) [--modality symbolic|audio]</c>: the
 /// official <c>train_clamp3_symbolic.py</c> / <c>train_clamp3_audio.py</c> on one device. Ctrl+C finishes the current step
-/// and writes a resumable <c>latest.pth</c> (resume with <c>--resume OUTPUT/latest.pth</c>).
+/// and writes a resumable <c>latest.pth</c> (resume with <c>--resume OUTPUT/latest.pth</c>: the run continues mid-epoch where it
+/// stopped, with the losses of an uninterrupted run of the same <c>--seed</c>).
 /// </summary>
 public sealed class TrainCommand : ICliCommand
 {
@@ -32,12 +33,13 @@ public sealed class TrainCommand : ICliCommand
         var evalSplit = new Option<double>("--eval-split") { DefaultValueFactory = _ => 0.01 };
         var saveEvery = new Option<int>("--save-every") { DefaultValueFactory = _ => 5 };
         var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
-        var bf16 = new Option<bool>("--bf16") { Description = "bfloat16 weights and activations (no autocast in TorchSharp; checkpoints stay float32)." };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
+        var bf16 = new Option<bool>("--bf16") { Description = "Mixed precision: forward/backward in bfloat16, float32 master weights, optimizer state, loss and checkpoints." };
+        var dropout = new Option<double>("--dropout") { Description = "Hidden and attention dropout while training (official 0.1; 0: off).", DefaultValueFactory = _ => 0.1 };
+        var seed = new Option<int>("--seed") { Description = "Drives every random choice (split, shuffles, text dropout, truncation, init, dropout): same seed, same losses, also across a resume.", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Contrastive training like code/train_clamp3_{symbolic,audio}.py, on one device.")
         {
             jsonl, dataDir, evalJsonl, checkpoint, config, tokenizer, modality, output, resume, epochs, batch, subBatch, lr, warmup,
-            freezeText, noTextDropout, evalSplit, saveEvery, device, bf16, seed,
+            freezeText, noTextDropout, evalSplit, saveEvery, device, bf16, dropout, seed,
         };
         command.SetAction(parse =>
         {
@@ -55,7 +57,7 @@ public sealed class TrainCommand : ICliCommand
                 Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batch), SubBatchSize = parse.GetValue(subBatch),
                 LearningRate = parse.GetValue(lr), WarmupSteps = parse.GetValue(warmup), FreezeText = parse.GetValue(freezeText),
                 TextDropout = !parse.GetValue(noTextDropout), EvalSplit = parse.GetValue(evalSplit), SaveEvery = parse.GetValue(saveEvery),
-                Device = parse.GetValue(device)!, BFloat16 = parse.GetValue(bf16), Seed = parse.GetValue(seed),
+                Device = parse.GetValue(device)!, BFloat16 = parse.GetValue(bf16), Dropout = parse.GetValue(dropout), Seed = parse.GetValue(seed),
             };
             return Run(parse.GetValue(jsonl)!, parse.GetValue(dataDir)!, parse.GetValue(evalJsonl), options);
         });
@@ -76,8 +78,8 @@ public sealed class TrainCommand : ICliCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            int audioDim = 768;
-            if (options.MusicModality == Modality.Audio && options.ConfigPath is not null) audioDim = Clamp3Config.Load(options.ConfigPath).AudioFeatureDim;
+            // The same config the trainer will build the model from (explicit, sibling config.json, or inferred).
+            int audioDim = options.MusicModality == Modality.Audio ? Clamp3ContrastiveTrainer.ResolveConfig(options).AudioFeatureDim : 0;
             int skippedRows = 0;
             void Skip(string message) { skippedRows++; Log(message); }
             var items = M4RagJsonl.Read(jsonl, Skip);
@@ -85,7 +87,7 @@ public sealed class TrainCommand : ICliCommand
             var eval = evalJsonl is null ? null : M4RagJsonl.ToPairs(M4RagJsonl.Read(evalJsonl, Log), dataDir, options.MusicModality, audioDim, Log);
             Console.WriteLine($"{train.Count} training pairs{(eval is null ? "" : $", {eval.Count} evaluation pairs")}; device {options.Device}");
             var progress = new ConsoleProgress();
-            var result = Clamp3Trainer.Train(train, options, eval, progress, Log, cts.Token);
+            var result = Clamp3TrainingLoop.Train(train, options, eval, progress, Log, cts.Token);
             Console.WriteLine($"{(result.Cancelled ? "Stopped" : "Done")}: {result.EpochsDone} epochs, best epoch {result.BestEpoch} (eval loss {result.MinEvalLoss:F4}), {result.SkippedPairs + skippedRows} rows skipped");
             Console.WriteLine($"best: {result.BestCheckpoint}\nlatest (resume): {result.LatestCheckpoint}");
             return 0;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ClaMP3.ML.IO;
 using ClaMP3.ML.Transforms;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -19,57 +20,46 @@ public sealed class TransformCommand : ICliCommand
         var weights = new Option<DirectoryInfo?>("--weights-dir") { Description = "Where to look for weights the model file references but does not include." };
         var device = new Option<string?>("--device") { Description = "Override the saved device (cpu, cuda, cuda:N)." };
         var command = new Command("transform", "Apply a saved ClaMP3.ML pipeline to a TSV file.") { model, input, output, columns, weights, device };
-        command.SetAction(parse =>
+        command.SetGuardedAction((parse, stdout, _) =>
         {
-            try
+            var ml = new MLContext(seed: 0);
+            string modelPath = parse.GetValue(model)!.FullName;
+            DataViewSchema inputSchema = null!;
+            var pipeline = CliErrors.Start(modelPath, () => ml.Model.LoadClamp3(modelPath, out inputSchema, new Clamp3LoadOptions
             {
-                var ml = new MLContext(seed: 0);
-                var pipeline = ml.Model.LoadClamp3(parse.GetValue(model)!.FullName, out var inputSchema, new Clamp3LoadOptions
-                {
-                    WeightsDirectory = parse.GetValue(weights)?.FullName,
-                    Device = parse.GetValue(device),
-                });
-                string inputPath = parse.GetValue(input)!.FullName;
-                var header = File.ReadLines(inputPath).FirstOrDefault()?.Split('\t')
-                    ?? throw new InvalidDataException($"{inputPath}: empty file (a header row is needed).");
-                var loaderColumns = new List<TextLoader.Column>();
-                // Columns of the saved input schema that the file has; a column the pipeline really needs but the file
-                // lacks fails below with ML.NET's own "column not found" error.
-                foreach (var column in inputSchema)
-                {
-                    int index = Array.IndexOf(header, column.Name);
-                    if (index < 0) continue;
-                    if (column.Type is not TextDataViewType)
-                        throw new InvalidDataException($"input column '{column.Name}' is {column.Type}; this command reads text columns only.");
-                    loaderColumns.Add(new TextLoader.Column(column.Name, DataKind.String, index));
-                }
-                if (loaderColumns.Count == 0)
-                    throw new InvalidDataException($"{inputPath}: the header ({string.Join(", ", header)}) names none of the pipeline's input columns ({string.Join(", ", inputSchema.Select(c => c.Name))}).");
-                var data = ml.Data.LoadFromTextFile(inputPath, loaderColumns.ToArray(), separatorChar: '\t', hasHeader: true, allowQuoting: true);
-                var scored = pipeline.Transform(data);
-                var wanted = parse.GetValue(columns) is { Length: > 0 } names ? names : scored.Schema.Where(c => !c.IsHidden).Select(c => c.Name).ToArray();
-                var selected = ml.Transforms.SelectColumns(wanted).Fit(scored).Transform(scored);
-                string outPath = parse.GetValue(output)!.FullName;
-                string tmp = outPath + $".{Guid.NewGuid():N}.tmp";
-                try
-                {
-                    using (var stream = File.Create(tmp))
-                        ml.Data.SaveAsText(selected, stream, separatorChar: '\t', headerRow: true, schema: false);
-                    File.Move(tmp, outPath, overwrite: true);
-                }
-                finally
-                {
-                    if (File.Exists(tmp)) File.Delete(tmp);
-                }
-                Console.WriteLine($"{outPath}: {string.Join(", ", wanted)}");
-                return 0;
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException)
-            {
-                Console.Error.WriteLine("error: " + e.Message);
-                return 1;
-            }
+                WeightsDirectory = parse.GetValue(weights)?.FullName,
+                Device = parse.GetValue(device),
+            }));
+            string inputPath = parse.GetValue(input)!.FullName;
+            var data = LoadInput(ml, inputPath, inputSchema);
+            var scored = pipeline.Transform(data);
+            var wanted = parse.GetValue(columns) is { Length: > 0 } names ? names : scored.Schema.Where(c => !c.IsHidden).Select(c => c.Name).ToArray();
+            var selected = ml.Transforms.SelectColumns(wanted).Fit(scored).Transform(scored);
+            string outPath = parse.GetValue(output)!.FullName;
+            AtomicFile.Write(outPath, stream => ml.Data.SaveAsText(selected, stream, separatorChar: '\t', headerRow: true, schema: false));
+            stdout.WriteLine($"{outPath}: {string.Join(", ", wanted)}");
+            return CliErrors.Ok;
         });
         return command;
+    }
+
+    /// <summary>The TSV's columns that the saved input schema names, read as text; a column the pipeline really needs
+    /// but the file lacks fails later with ML.NET's own "column not found" error.</summary>
+    private static IDataView LoadInput(MLContext ml, string inputPath, DataViewSchema inputSchema)
+    {
+        var header = File.ReadLines(inputPath).FirstOrDefault()?.Split('\t')
+            ?? throw new InvalidDataException($"{inputPath}: empty file (a header row is needed).");
+        var loaderColumns = new List<TextLoader.Column>();
+        foreach (var column in inputSchema)
+        {
+            int index = Array.IndexOf(header, column.Name);
+            if (index < 0) continue;
+            if (column.Type is not TextDataViewType)
+                throw new InvalidDataException($"{inputPath}: input column '{column.Name}' is {column.Type}; this command reads text columns only.");
+            loaderColumns.Add(new TextLoader.Column(column.Name, DataKind.String, index));
+        }
+        if (loaderColumns.Count == 0)
+            throw new InvalidDataException($"{inputPath}: the header ({string.Join(", ", header)}) names none of the pipeline's input columns ({string.Join(", ", inputSchema.Select(c => c.Name))}).");
+        return ml.Data.LoadFromTextFile(inputPath, loaderColumns.ToArray(), separatorChar: '\t', hasHeader: true, allowQuoting: true);
     }
 }

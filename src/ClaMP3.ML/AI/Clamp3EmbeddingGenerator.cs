@@ -17,7 +17,8 @@ public abstract class Clamp3EmbeddingGenerator<TInput> : IEmbeddingGenerator<TIn
     {
         Embedder = embedder ?? throw new ArgumentNullException(nameof(embedder));
         _ownsEmbedder = ownsEmbedder;
-        ModelId = modelId ?? Path.GetFileNameWithoutExtension(embedder.Options.CheckpointPath);
+        // The checkpoint's name; an embedder built over a caller's engine has no file.
+        ModelId = modelId ?? (string.IsNullOrEmpty(embedder.Options.CheckpointPath) ? "clamp3" : Path.GetFileNameWithoutExtension(embedder.Options.CheckpointPath));
         Metadata = new EmbeddingGeneratorMetadata("ClaMP3.ML", new Uri("https://github.com/sanderwood/clamp3"), ModelId, embedder.GlobalDimension);
     }
 

@@ -80,7 +80,11 @@ public sealed class Clamp3MediaEmbeddingGenerator : Clamp3EmbeddingGenerator<Dat
         int width = Embedder.Config.AudioFeatureDim;
         if (array.DType != "f4" || array.Shape.Length is not (2 or 3) || array.Shape[^1] != width || (array.Shape.Length == 3 && array.Shape[0] != 1))
             throw new InvalidDataException($"MERT features must be float32 (1, T, {width}) or (T, {width}), got {array.DType} ({string.Join(", ", array.Shape)}).");
-        return new FeatureMatrix(array.ToFloat32(), checked((int)(array.Length / width)), width);
+        var values = array.ToFloat32();
+        if (values.Length == 0) throw new InvalidDataException("MERT features are empty.");
+        if (Array.FindIndex(values, v => !float.IsFinite(v)) is var bad and >= 0)
+            throw new InvalidDataException($"MERT features hold a non-finite value at row {bad / width}; they would give NaN embeddings.");
+        return new FeatureMatrix(values, values.Length / width, width);
     }
 }
 

@@ -1,12 +1,12 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using TorchSharp;
 
 namespace ClaMP3.ML.Checkpoints;
 
 /// <summary>
 /// A tensor read from (or to be written to) a checkpoint: element type, shape, and the elements as contiguous,
 /// C-order, little-endian bytes. Plain managed memory, so reading a checkpoint allocates nothing native.
+/// (TorchSharp conversions: <c>ToTensor</c>/<c>FromTensor</c> in ClaMP3.ML.TorchSharp.)
 /// </summary>
 public sealed class CheckpointTensor
 {
@@ -43,17 +43,6 @@ public sealed class CheckpointTensor
         MemoryMarshal.AsBytes(values.AsSpan()).CopyTo(bytes);
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Big-endian hosts are not supported.");
         return new CheckpointTensor(TensorDType.Float32, shape, bytes);
-    }
-
-    /// <summary>Copies a TorchSharp tensor (any device, any strides) into managed memory.</summary>
-    public static CheckpointTensor FromTensor(torch.Tensor tensor)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        var dtype = TensorDTypes.FromScalarType(tensor.dtype);
-        using var scope = torch.NewDisposeScope();
-        var cpu = tensor.detach().cpu().contiguous();
-        var bytes = cpu.numel() == 0 ? Array.Empty<byte>() : cpu.bytes.ToArray();
-        return new CheckpointTensor(dtype, tensor.shape.ToArray(), bytes);
     }
 
     /// <summary>The elements converted to float32 (exact for every type except float64 and large integers).</summary>
@@ -118,16 +107,6 @@ public sealed class CheckpointTensor
             };
         }
         return result;
-    }
-
-    /// <summary>A new TorchSharp tensor (same dtype and shape) holding a copy of the data, on <paramref name="device"/> (default CPU).</summary>
-    public torch.Tensor ToTensor(torch.Device? device = null)
-    {
-        using var scope = torch.NewDisposeScope();
-        var t = torch.empty(Shape, dtype: DType.ToScalarType());
-        if (Data.Length > 0) t.bytes = Data;
-        if (device != null && device.type != DeviceType.CPU) t = t.to(device);
-        return t.MoveToOuterDisposeScope();
     }
 
     public override string ToString() => $"{DType}[{string.Join(", ", Shape)}]";

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Collections;
 using System.Runtime.CompilerServices;
 using System.Text;
-using TorchSharp;
 
 namespace ClaMP3.ML.Checkpoints;
 
@@ -15,7 +14,7 @@ namespace ClaMP3.ML.Checkpoints;
 /// Mapping: null → None; bool; sbyte…long, enums → int; float/double → float; string → str;
 /// <see cref="OrderedDictionary{TKey,TValue}"/> and <see cref="StateDict"/> → collections.OrderedDict; any other
 /// IDictionary → dict (keys str or int); object?[] and value tuples → tuple; any other IEnumerable → list;
-/// <see cref="CheckpointTensor"/> and <see cref="torch.Tensor"/> → tensor.
+/// <see cref="CheckpointTensor"/> → tensor.
 /// </remarks>
 internal sealed class PickleWriter
 {
@@ -27,7 +26,7 @@ internal sealed class PickleWriter
     private int _memoCount;
 
     /// <summary>The tensors in storage-key order ("0", "1", …).</summary>
-    public List<object> Storages { get; } = new();
+    public List<CheckpointTensor> Storages { get; } = new();
 
     public byte[] Pickle(object? value)
     {
@@ -51,7 +50,6 @@ internal sealed class PickleWriter
             case ulong u: WriteInt(checked((long)u)); break;
             case Enum e: WriteInt(Convert.ToInt64(e)); break;
             case CheckpointTensor t: WriteTensor(t, t.DType, t.Shape); break;
-            case torch.Tensor t: WriteTensor(t, TensorDTypes.FromScalarType(t.dtype), t.shape); break;
             case StateDict sd: WriteDict(sd.Select(kv => new KeyValuePair<object, object?>(kv.Key, kv.Value)), ordered: true, depth); break;
             case IDictionary d:
                 bool ordered = value.GetType().IsGenericType && value.GetType().GetGenericTypeDefinition() == typeof(OrderedDictionary<,>);
@@ -119,7 +117,7 @@ internal sealed class PickleWriter
     }
 
     /// <summary>torch._utils._rebuild_tensor_v2(pid('storage', torch.XStorage, key, 'cpu', numel), 0, size, stride, False, OrderedDict()).</summary>
-    private void WriteTensor(object tensor, TensorDType dtype, long[] shape)
+    private void WriteTensor(CheckpointTensor tensor, TensorDType dtype, long[] shape)
     {
         string key = Storages.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         Storages.Add(tensor);

@@ -1,5 +1,5 @@
 using System.Text;
-using TorchSharp;
+using ClaMP3.ML.IO;
 
 namespace ClaMP3.ML.Checkpoints;
 
@@ -14,7 +14,8 @@ public static class PthWriter
     /// <summary>
     /// Writes nested plain values (see the mapping in <see cref="PickleWriter"/>: dictionaries, <see cref="StateDict"/> and
     /// <see cref="OrderedDictionary{TKey,TValue}"/> (→ OrderedDict), lists, object?[] / value tuples (→ tuple), numbers,
-    /// strings, bools, null, <see cref="CheckpointTensor"/> and TorchSharp tensors (copied to the CPU one at a time)).
+    /// strings, bools, null and <see cref="CheckpointTensor"/> (TorchSharp tensors: convert them with
+    /// <c>CheckpointTensor.FromTensor</c> from ClaMP3.ML.TorchSharp)).
     /// E.g. <c>{"model": stateDict, "optimizer": …, "epoch": 3L, "min_eval_loss": 1.5}</c>.
     /// </summary>
     public static void Write(string path, object? value) => Write(path, value, forceZip64: false);
@@ -31,48 +32,10 @@ public static class PthWriter
             for (int i = 0; i < pickler.Storages.Count; i++)
             {
                 var name = $"archive/data/{i}";
-                switch (pickler.Storages[i])
-                {
-                    case CheckpointTensor t:
-                        zip.Add(name, t.Data);
-                        break;
-                    case torch.Tensor t:
-                    {
-                        using var scope = torch.NewDisposeScope();
-                        var cpu = t.detach().cpu().contiguous();
-                        zip.Add(name, cpu.numel() == 0 ? ReadOnlySpan<byte>.Empty : cpu.bytes);
-                        break;
-                    }
-                }
+                zip.Add(name, pickler.Storages[i].Data);
             }
             zip.Add("archive/version", "3\n"u8);
             zip.Finish();
         });
-    }
-}
-
-internal static class AtomicFile
-{
-    /// <summary>Writes through <paramref name="write"/> into a temporary file beside <paramref name="path"/>, then renames it.</summary>
-    public static void Write(string path, Action<Stream> write)
-    {
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(tmp); } catch (IOException) { }
-            throw;
-        }
     }
 }

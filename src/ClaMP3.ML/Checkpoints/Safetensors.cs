@@ -1,7 +1,7 @@
+using ClaMP3.ML.IO;
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
-using TorchSharp;
 
 namespace ClaMP3.ML.Checkpoints;
 
@@ -96,13 +96,9 @@ public static class Safetensors
     /// name, "__metadata__" first when given, header padded with spaces to a multiple of 8. Written atomically.
     /// </summary>
     public static void Write(string path, IEnumerable<KeyValuePair<string, CheckpointTensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
-        Write(path, tensors.Select(kv => (kv.Key, kv.Value.DType, kv.Value.Shape, (object)kv.Value)), metadata);
+        Write(path, tensors.Select(kv => (kv.Key, kv.Value.DType, kv.Value.Shape, kv.Value)), metadata);
 
-    /// <summary>Writes TorchSharp tensors (any device) as safetensors, copying one tensor at a time to the CPU.</summary>
-    public static void Write(string path, IEnumerable<KeyValuePair<string, torch.Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
-        Write(path, tensors.Select(kv => (kv.Key, TensorDTypes.FromScalarType(kv.Value.dtype), kv.Value.shape, (object)kv.Value)), metadata);
-
-    private static void Write(string path, IEnumerable<(string Name, TensorDType DType, long[] Shape, object Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata)
+    private static void Write(string path, IEnumerable<(string Name, TensorDType DType, long[] Shape, CheckpointTensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata)
     {
         var entries = tensors.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
         for (int i = 1; i < entries.Count; i++)
@@ -148,10 +144,7 @@ public static class Safetensors
             stream.Write(header.ToArray());
             foreach (var (name, dtype, shape, tensor) in entries)
             {
-                if (tensor is CheckpointTensor ct) { stream.Write(ct.Data); continue; }
-                using var scope = torch.NewDisposeScope();
-                var cpu = ((torch.Tensor)tensor).detach().cpu().contiguous();
-                if (cpu.numel() > 0) stream.Write(cpu.bytes);
+                stream.Write(tensor.Data);
             }
         });
     }

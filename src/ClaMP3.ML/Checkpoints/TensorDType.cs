@@ -1,4 +1,3 @@
-using TorchSharp;
 
 namespace ClaMP3.ML.Checkpoints;
 
@@ -15,36 +14,6 @@ public static class TensorDTypes
         TensorDType.Float16 or TensorDType.BFloat16 or TensorDType.Int16 => 2,
         TensorDType.Int8 or TensorDType.UInt8 or TensorDType.Bool => 1,
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, null),
-    };
-
-    public static torch.ScalarType ToScalarType(this TensorDType dtype) => dtype switch
-    {
-        TensorDType.Float32 => torch.ScalarType.Float32,
-        TensorDType.Float64 => torch.ScalarType.Float64,
-        TensorDType.Float16 => torch.ScalarType.Float16,
-        TensorDType.BFloat16 => torch.ScalarType.BFloat16,
-        TensorDType.Int64 => torch.ScalarType.Int64,
-        TensorDType.Int32 => torch.ScalarType.Int32,
-        TensorDType.Int16 => torch.ScalarType.Int16,
-        TensorDType.Int8 => torch.ScalarType.Int8,
-        TensorDType.UInt8 => torch.ScalarType.Byte,
-        TensorDType.Bool => torch.ScalarType.Bool,
-        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, null),
-    };
-
-    public static TensorDType FromScalarType(torch.ScalarType type) => type switch
-    {
-        torch.ScalarType.Float32 => TensorDType.Float32,
-        torch.ScalarType.Float64 => TensorDType.Float64,
-        torch.ScalarType.Float16 => TensorDType.Float16,
-        torch.ScalarType.BFloat16 => TensorDType.BFloat16,
-        torch.ScalarType.Int64 => TensorDType.Int64,
-        torch.ScalarType.Int32 => TensorDType.Int32,
-        torch.ScalarType.Int16 => TensorDType.Int16,
-        torch.ScalarType.Int8 => TensorDType.Int8,
-        torch.ScalarType.Byte => TensorDType.UInt8,
-        torch.ScalarType.Bool => TensorDType.Bool,
-        _ => throw new NotSupportedException($"Tensors of type {type} cannot be stored in a checkpoint by this library."),
     };
 
     /// <summary>The legacy typed-storage class name torch.save writes (<c>torch.FloatStorage</c> …).</summary>

@@ -99,16 +99,25 @@ public static class NpyFile
         string dtype = descr.Groups[2].Value;
         long[] shape = shapeMatch.Groups[1].Value
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            .Select(ParseDimension).ToArray();
         int itemSize = ItemSize(dtype);
-        long count = shape.Aggregate(1L, (a, b) => a * b);
-        long byteCount = count * itemSize;
-        if (byteCount > int.MaxValue) throw new InvalidDataException("the .npy array is larger than 2 GB.");
+        // The header is not trusted: a product that overflows must not wrap round to a small size.
+        long byteCount = itemSize;
+        foreach (var d in shape)
+        {
+            if (d != 0 && byteCount > int.MaxValue / d) throw new InvalidDataException($"the .npy array ({string.Join(", ", shape)}) is larger than 2 GB.");
+            byteCount *= d;
+        }
         var data = reader.ReadBytes((int)byteCount);
         if (data.Length < byteCount)
             throw new InvalidDataException($"truncated .npy data: expected {byteCount} bytes, found {data.Length}.");
         return new NpyArray(dtype, shape, data);
     }
+
+    private static long ParseDimension(string text) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long d)
+            ? d
+            : throw new InvalidDataException($"bad .npy shape dimension '{text}'.");
 
     public static void WriteFloat32(string path, ReadOnlySpan<float> values, params long[] shape) =>
         Write(path, "f4", shape, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
@@ -122,19 +131,9 @@ public static class NpyFile
         long count = shape.Aggregate(1L, (a, b) => a * b);
         if (count * ItemSize(dtype) != data.Length)
             throw new ArgumentException($"shape ({string.Join(", ", shape)}) does not match {data.Length} bytes of {dtype}.");
-        string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(dir);
-        string tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))
-                Write(stream, dtype, shape, data);
-            File.Move(tmp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
+        using var writer = AtomicFile.Create(path);
+        Write(writer.Stream, dtype, shape, data);
+        writer.Commit();
     }
 
     public static void Write(Stream stream, string dtype, long[] shape, ReadOnlySpan<byte> data)

@@ -1,7 +1,6 @@
+using ClaMP3.ML.Inference.Engines;
 using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Tokenization;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace ClaMP3.ML.Inference;
 
@@ -29,6 +28,9 @@ public sealed record Clamp3EmbedderOptions(string CheckpointPath)
     /// <summary>Segments per forward pass. Segments of all items in one call are batched together.</summary>
     public int BatchSize { get; init; } = 8;
     public Clamp3Precision Precision { get; init; } = Clamp3Precision.Float32;
+    /// <summary>A folder of ONNX models exported from the checkpoint (<c>clamp3 export onnx</c>): when set, the embedder
+    /// runs on ONNX Runtime instead of TorchSharp.</summary>
+    public string? OnnxDirectory { get; init; }
 }
 
 /// <summary><see cref="Global"/>: one projected vector per item (<c>--get_global</c>); <see cref="Sequence"/>: the encoder's
@@ -74,25 +76,24 @@ public sealed class PreparedInput
 /// Segments of all items passed in one call are run together in batches of <see cref="Clamp3EmbedderOptions.BatchSize"/>
 /// (padded to the longest segment of the batch, masked: the same numbers as one segment at a time).
 /// <para>Thread safety: every public method takes one internal lock, so an instance may be shared between threads;
-/// calls are serialised (libtorch already spreads each forward pass over the CPU cores).</para>
+/// calls are serialised (libtorch and ONNX Runtime already spread each forward pass over the CPU cores).</para>
 /// </remarks>
 public sealed class Clamp3Embedder : IDisposable
 {
     private readonly object gate = new();
     private readonly XlmRobertaTokenizer? tokenizer;
     private readonly M3Patchilizer patchilizer;
-    private readonly ScalarType computeType;
+    private readonly bool ownsEngine;
     private bool disposed;
 
-    private Clamp3Embedder(Clamp3Model model, Clamp3Config config, Device device, XlmRobertaTokenizer? tokenizer, Clamp3EmbedderOptions options)
+    private Clamp3Embedder(IClamp3Engine engine, bool ownsEngine, XlmRobertaTokenizer? tokenizer, Clamp3EmbedderOptions options)
     {
-        Model = model;
-        Config = config;
-        Device = device;
+        Engine = engine;
+        this.ownsEngine = ownsEngine;
+        Config = engine.Config;
         this.tokenizer = tokenizer;
-        patchilizer = new M3Patchilizer(config.PatchSize);
+        patchilizer = new M3Patchilizer(Config.PatchSize);
         Options = options;
-        computeType = options.Precision == Clamp3Precision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
     }
 
     /// <summary>Raised with a message for each warning of an input embedded through the <c>Embed*</c> convenience methods.</summary>
@@ -101,45 +102,60 @@ public sealed class Clamp3Embedder : IDisposable
     public Clamp3Config Config { get; }
     /// <summary>The options this embedder was loaded with (paths, device, batch size, precision).</summary>
     public Clamp3EmbedderOptions Options { get; }
+    /// <summary>The forward passes (TorchSharp or ONNX Runtime). Not synchronised: do not call it while another thread
+    /// embeds through this instance. The eager network: <c>((TorchClamp3Engine)Engine).Model</c> (ClaMP3.ML.TorchSharp).</summary>
+    public IClamp3Engine Engine { get; }
     /// <summary>Size of global features (CLAMP3_HIDDEN_SIZE).</summary>
     public int GlobalDimension => Config.Clamp3HiddenSize;
-    /// <summary>The network, for callers that need tensors (e.g. <c>Model.GetTextFeatures(ids, mask, global)</c>).
-    /// It lives on <see cref="Device"/> in eval mode. Not synchronised: do not use it while another thread embeds
-    /// through this instance.</summary>
-    public Clamp3Model Model { get; }
-    public Device Device { get; }
     public Clamp3Precision Precision => Options.Precision;
     public bool HasTokenizer => tokenizer is not null;
 
     /// <summary>Width of sequence features for a modality (the encoder's hidden size).</summary>
     public int SequenceDimension(Modality modality) => Encoder(modality).HiddenSize;
 
-    /// <summary>Reads the checkpoint (and config/tokenizer), builds the model on the requested device.</summary>
+    /// <summary>Reads the checkpoint (and config/tokenizer) and builds the engine: ONNX Runtime when
+    /// <see cref="Clamp3EmbedderOptions.OnnxDirectory"/> is set, otherwise TorchSharp on the requested device
+    /// (which needs the ClaMP3.ML.TorchSharp package).</summary>
     public static Clamp3Embedder Load(Clamp3EmbedderOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), $"BatchSize must be at least 1, got {options.BatchSize}.");
-        var device = Clamp3ModelLoader.ParseDevice(options.Device);
-        var tokenizerPath = options.TokenizerPath;
-        if (tokenizerPath is not null && !File.Exists(tokenizerPath))
-            throw new FileNotFoundException($"Tokenizer model not found: {tokenizerPath}", tokenizerPath);
-        var loaded = Clamp3ModelLoader.Load(options.CheckpointPath, options.ConfigPath);
-        var model = loaded.Model;
+        CheckTokenizerPath(options.TokenizerPath);
+        var engine = Clamp3Engines.Create(options);
         try
         {
-            // The config's tokenizer is optional: a checkpoint used for scores or audio only needs none.
-            tokenizerPath ??= loaded.Config.TokenizerModel is { } fromConfig && File.Exists(fromConfig) ? fromConfig : null;
-            var tokenizer = tokenizerPath is null ? null : XlmRobertaTokenizer.Load(tokenizerPath);
-            if (options.Precision == Clamp3Precision.BFloat16) model.to(ScalarType.BFloat16);
-            model.to(device);
-            model.eval();
-            return new Clamp3Embedder(model, loaded.Config, device, tokenizer, options);
+            return new Clamp3Embedder(engine, ownsEngine: true, LoadTokenizer(options.TokenizerPath, engine.Config), options);
         }
         catch
         {
-            model.Dispose();
+            engine.Dispose();
             throw;
         }
+    }
+
+    /// <summary>An embedder over an engine built by the caller (which keeps owning it: disposing the embedder leaves the
+    /// engine alive). <paramref name="tokenizerPath"/> defaults to the config's <c>tokenizer_model</c>.</summary>
+    public static Clamp3Embedder Create(IClamp3Engine engine, string? tokenizerPath = null, int batchSize = 8)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), $"BatchSize must be at least 1, got {batchSize}.");
+        CheckTokenizerPath(tokenizerPath);
+        var options = new Clamp3EmbedderOptions(CheckpointPath: "") // no file: the engine was built by the caller
+            { TokenizerPath = tokenizerPath, BatchSize = batchSize };
+        return new Clamp3Embedder(engine, ownsEngine: false, LoadTokenizer(tokenizerPath, engine.Config), options);
+    }
+
+    private static void CheckTokenizerPath(string? tokenizerPath)
+    {
+        if (tokenizerPath is not null && !File.Exists(tokenizerPath))
+            throw new FileNotFoundException($"Tokenizer model not found: {tokenizerPath}", tokenizerPath);
+    }
+
+    // The config's tokenizer is optional: a checkpoint used for scores or audio only needs none.
+    private static XlmRobertaTokenizer? LoadTokenizer(string? tokenizerPath, Clamp3Config config)
+    {
+        tokenizerPath ??= config.TokenizerModel is { } fromConfig && File.Exists(fromConfig) ? fromConfig : null;
+        return tokenizerPath is null ? null : XlmRobertaTokenizer.Load(tokenizerPath);
     }
 
     // ------------------------------------------------------------------ input preparation
@@ -228,7 +244,6 @@ public sealed class Clamp3Embedder : IDisposable
         lock (gate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
-            using var noGrad = torch.no_grad();
             var results = new FeatureMatrix[inputs.Count];
             foreach (var modality in new[] { Modality.Text, Modality.Symbolic, Modality.Audio })
             {
@@ -259,7 +274,6 @@ public sealed class Clamp3Embedder : IDisposable
         lock (gate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
-            using var noGrad = torch.no_grad();
             var all = new float[inputs.Count][][];
             foreach (var modality in new[] { Modality.Text, Modality.Symbolic, Modality.Audio })
             {
@@ -298,58 +312,19 @@ public sealed class Clamp3Embedder : IDisposable
     /// <summary>One forward pass over a batch of segments; returns per segment the global vector or its real rows.</summary>
     private float[][] RunBatch(IReadOnlyList<PreparedInput> inputs, List<Job> batch, Modality modality, bool global, int columns)
     {
-        using var scope = NewDisposeScope();
         int rows = batch.Count, width = batch.Max(j => j.Length);
         var mask = new float[rows * width];
         for (int r = 0; r < rows; r++) mask.AsSpan(r * width, batch[r].Length).Fill(1f);
-        var maskTensor = tensor(mask, new long[] { rows, width }).to(Device);
-        Tensor output;
-        switch (modality)
+        var encoderBatch = modality switch
         {
-            case Modality.Text:
-            {
-                var ids = new long[rows * width];
-                Array.Fill(ids, (long)Config.Text.PadTokenId);
-                for (int r = 0; r < rows; r++)
-                {
-                    var src = inputs[batch[r].Item].TokenIds!;
-                    for (int t = 0; t < batch[r].Length; t++) ids[r * width + t] = src[batch[r].Start + t];
-                }
-                output = Model.GetTextFeatures(tensor(ids, new long[] { rows, width }).to(Device), maskTensor, global);
-                break;
-            }
-            case Modality.Symbolic:
-            {
-                int p = Config.PatchSize;
-                var ids = new long[(long)rows * width * p]; // padding patches are all zeros, as officially
-                for (int r = 0; r < rows; r++)
-                {
-                    var src = inputs[batch[r].Item].Patches!;
-                    for (int t = 0; t < batch[r].Length; t++)
-                    {
-                        var patch = src[batch[r].Start + t];
-                        long offset = ((long)r * width + t) * p;
-                        for (int c = 0; c < p; c++) ids[offset + c] = patch[c];
-                    }
-                }
-                output = Model.GetSymbolicFeatures(tensor(ids, new long[] { rows, width, p }).to(Device), maskTensor, global);
-                break;
-            }
-            default:
-            {
-                int h = Config.AudioFeatureDim;
-                var values = new float[(long)rows * width * h]; // padding rows are zeros, as officially
-                for (int r = 0; r < rows; r++)
-                {
-                    var src = inputs[batch[r].Item].AudioRows!;
-                    Array.Copy(src, (long)batch[r].Start * h, values, (long)r * width * h, (long)batch[r].Length * h);
-                }
-                var x = tensor(values, new long[] { rows, width, h }).to(Device).to(computeType);
-                output = Model.GetAudioFeatures(x, maskTensor, global);
-                break;
-            }
-        }
-        var flat = output.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+            Modality.Text => new EncoderBatch(modality, rows, width, TextIds(inputs, batch, width), null, mask),
+            Modality.Symbolic => new EncoderBatch(modality, rows, width, PatchIds(inputs, batch, width), null, mask),
+            _ => new EncoderBatch(modality, rows, width, null, AudioValues(inputs, batch, width), mask),
+        };
+        var flat = Engine.Run(encoderBatch, global);
+        long expected = global ? (long)rows * columns : (long)rows * width * columns;
+        if (flat.LongLength != expected)
+            throw new InvalidOperationException($"The {Engine.Description} engine returned {flat.LongLength} values for a {modality} batch of {rows}×{width}, expected {expected}.");
         var result = new float[rows][];
         for (int r = 0; r < rows; r++)
         {
@@ -358,6 +333,47 @@ public sealed class Clamp3Embedder : IDisposable
             result[r] = flat.AsSpan(offset, count).ToArray();
         }
         return result;
+    }
+
+    private long[] TextIds(IReadOnlyList<PreparedInput> inputs, List<Job> batch, int width)
+    {
+        var ids = new long[batch.Count * width];
+        Array.Fill(ids, (long)Config.Text.PadTokenId);
+        for (int r = 0; r < batch.Count; r++)
+        {
+            var src = inputs[batch[r].Item].TokenIds!;
+            for (int t = 0; t < batch[r].Length; t++) ids[r * width + t] = src[batch[r].Start + t];
+        }
+        return ids;
+    }
+
+    private long[] PatchIds(IReadOnlyList<PreparedInput> inputs, List<Job> batch, int width)
+    {
+        int p = Config.PatchSize;
+        var ids = new long[(long)batch.Count * width * p]; // padding patches are all zeros, as officially
+        for (int r = 0; r < batch.Count; r++)
+        {
+            var src = inputs[batch[r].Item].Patches!;
+            for (int t = 0; t < batch[r].Length; t++)
+            {
+                var patch = src[batch[r].Start + t];
+                long offset = ((long)r * width + t) * p;
+                for (int c = 0; c < p; c++) ids[offset + c] = patch[c];
+            }
+        }
+        return ids;
+    }
+
+    private float[] AudioValues(IReadOnlyList<PreparedInput> inputs, List<Job> batch, int width)
+    {
+        int h = Config.AudioFeatureDim;
+        var values = new float[(long)batch.Count * width * h]; // padding rows are zeros, as officially
+        for (int r = 0; r < batch.Count; r++)
+        {
+            var src = inputs[batch[r].Item].AudioRows!;
+            Array.Copy(src, (long)batch[r].Start * h, values, (long)r * width * h, (long)batch[r].Length * h);
+        }
+        return values;
     }
 
     /// <summary>The official global reduction: <c>(G · w).sum(0) / w.sum()</c> in float32.</summary>
@@ -408,7 +424,7 @@ public sealed class Clamp3Embedder : IDisposable
         {
             if (disposed) return;
             disposed = true;
-            Model.Dispose();
+            if (ownsEngine) Engine.Dispose();
         }
     }
 }

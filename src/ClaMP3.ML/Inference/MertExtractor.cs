@@ -1,7 +1,6 @@
+using ClaMP3.ML.Inference.Engines;
 using ClaMP3.ML.Modeling.Mert;
 using ClaMP3.ML.Preprocessing.Audio;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace ClaMP3.ML.Inference;
 
@@ -12,24 +11,25 @@ namespace ClaMP3.ML.Inference;
 /// activations are alive at a time.</remarks>
 public sealed class MertExtractor : IDisposable
 {
-    private readonly Device _device;
+    private readonly bool ownsEngine;
 
-    public MusicHubertModel Model { get; }
-    public MertConfig Config => Model.Config;
+    /// <summary>The forward passes (TorchSharp or ONNX Runtime); the eager network: <c>((TorchMertEngine)Engine).Model</c>.</summary>
+    public IMertEngine Engine { get; }
+    public MertConfig Config => Engine.Config;
     /// <summary>Windows per forward pass; more is faster on CPU up to memory (a full-size 5 s window needs ~0.3 GB).</summary>
     public int MaxBatchWindows { get; set; } = 4;
     public int HiddenSize => Config.HiddenSize;
 
-    public MertExtractor(MusicHubertModel model, string device = "cpu")
+    /// <summary>An extractor over an engine; it disposes the engine when <paramref name="ownsEngine"/>.</summary>
+    public MertExtractor(IMertEngine engine, bool ownsEngine = true)
     {
-        Model = model;
-        _device = ParseDevice(device);
-        if (_device.type != DeviceType.CPU) Model.to(_device);
-        Model.eval();
+        Engine = engine ?? throw new ArgumentNullException(nameof(engine));
+        this.ownsEngine = ownsEngine;
     }
 
-    /// <summary>Loads an HF MERT folder (<c>config.json</c> + <c>model.safetensors</c> or <c>pytorch_model.bin</c>).</summary>
-    public static MertExtractor Load(string modelDir, string device = "cpu") => new(MertPretrained.Load(modelDir, device), device);
+    /// <summary>Loads an HF MERT folder (<c>config.json</c> + <c>model.safetensors</c> or <c>pytorch_model.bin</c>) on
+    /// the TorchSharp engine (needs the ClaMP3.ML.TorchSharp package).</summary>
+    public static MertExtractor Load(string modelDir, string device = "cpu") => new(Clamp3Engines.CreateMert(modelDir, device));
 
     /// <summary>(W, H) features of an audio file (.wav .mp3 .flac .ogg): decode, mono, 24 kHz, normalise, 5 s windows.</summary>
     /// <exception cref="AudioDecodingException">The file cannot be decoded (the message names it).</exception>
@@ -81,14 +81,12 @@ public sealed class MertExtractor : IDisposable
         var values = new float[(long)layers * count * hidden];
         foreach (var batch in Batches(windows))
         {
-            using var scope = NewDisposeScope();
             int length = windows[batch[0]].Count;
             var buffer = new float[(long)batch.Count * length];
             for (int b = 0; b < batch.Count; b++) windows[batch[b]].AsSpan().CopyTo(buffer.AsSpan(b * length, length));
-            var input = tensor(buffer, new long[] { batch.Count, length });
-            if (_device.type != DeviceType.CPU) input = input.to(_device);
-            var means = Model.HiddenStateTimeMeans(input).cpu().contiguous(); // (L, B, H)
-            var data = means.data<float>().ToArray();
+            var data = Engine.HiddenStateTimeMeans(buffer, batch.Count, length); // (L, B, H)
+            if (data.LongLength != (long)layers * batch.Count * hidden)
+                throw new InvalidOperationException($"The {Engine.Description} engine returned {data.LongLength} values for {batch.Count} windows, expected {(long)layers * batch.Count * hidden}.");
             for (int l = 0; l < layers; l++)
                 for (int b = 0; b < batch.Count; b++)
                     Array.Copy(data, ((long)l * batch.Count + b) * hidden, values, ((long)l * count + batch[b]) * hidden, hidden);
@@ -122,20 +120,8 @@ public sealed class MertExtractor : IDisposable
         }
     }
 
-    internal static Device ParseDevice(string device)
+    public void Dispose()
     {
-        try
-        {
-            var d = torch.device(device);
-            if (d.type == DeviceType.CUDA && !cuda.is_available())
-                throw new ArgumentException($"device '{device}' was requested but CUDA is not available in this libtorch build/machine.");
-            return d;
-        }
-        catch (Exception e) when (e is not ArgumentException)
-        {
-            throw new ArgumentException($"unknown device '{device}' (use cpu, cuda or cuda:N).", e);
-        }
+        if (ownsEngine) Engine.Dispose();
     }
-
-    public void Dispose() => Model.Dispose();
 }

@@ -1,3 +1,4 @@
+using ClaMP3.ML.IO;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 
@@ -53,8 +54,6 @@ public sealed class BatchConverter
     public ConverterOptions Options { get; }
     /// <summary>Replace outputs that already exist instead of skipping them.</summary>
     public bool Overwrite { get; init; }
-    /// <summary>Convert only this shard of the sorted inputs (item k goes to shard k mod N); null: all of them.</summary>
-    public ClaMP3.ML.IO.ShardSpec? Shard { get; init; }
     /// <summary>Files converted at once (the converters are thread-safe). Default: the processor count.</summary>
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
 
@@ -65,21 +64,15 @@ public sealed class BatchConverter
     /// Files under <paramref name="outputDir"/> are left out when it lies inside the input folder.</summary>
     public IReadOnlyList<string> FindInputs(string input, string? outputDir = null)
     {
-        string full = Path.GetFullPath(input);
-        if (File.Exists(full)) return [full];
-        if (!Directory.Exists(full)) throw new FileNotFoundException($"Input not found: {input}", input);
-        string? exclude = outputDir is null ? null : Path.TrimEndingDirectorySeparator(Path.GetFullPath(outputDir)) + Path.DirectorySeparatorChar;
-        if (exclude is not null && Path.TrimEndingDirectorySeparator(full) + Path.DirectorySeparatorChar == exclude) exclude = null;
-        return Directory.EnumerateFiles(full, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 })
-            .Where(MatchesExtension)
-            .Where(p => exclude is null || !p.StartsWith(exclude, StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal)
-            .ToList();
+        var all = FileBatch.FindInputs(input, MatchesExtension, outputDir);
+        return Select is null ? all : Select(all);
     }
 
-    private bool MatchesExtension(string path)
+    /// <summary>Keeps a part of the sorted input list (e.g. one shard of N). Null: every input.</summary>
+    public Func<IReadOnlyList<string>, IReadOnlyList<string>>? Select { get; init; }
+
+    private bool MatchesExtension(string name)
     {
-        string name = Path.GetFileName(path);
         foreach (var ext in _converter.InputExtensions)
             if (name.EndsWith(ext, StringComparison.OrdinalIgnoreCase)) return true;
         return false;
@@ -95,15 +88,15 @@ public sealed class BatchConverter
         string outputFull = Path.GetFullPath(outputDir);
         var inputs = FindInputs(inputFull, outputFull);
         string baseDir = File.Exists(inputFull) ? Path.GetDirectoryName(inputFull)! : inputFull;
+        var stems = inputs.Select(p => OutputStemPath(baseDir, outputFull, p)).ToHashSet(StringComparer.Ordinal);
+        FileBatch.RemoveStaleTemporaries(outputFull, target => stems.Contains(Path.Combine(Path.GetDirectoryName(target)!, FileBatchOptions.PythonStem(Path.GetFileName(target)))));
 
+        var results = new BatchFileResult?[inputs.Count];
         // Two inputs with the same output (x.xml and x.mxl → x.abc) are found before anything is written; without
         // IKnowsOutputName the extension is known only after converting, so names are claimed by their stem.
         var nameOwner = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var path in inputs)
             nameOwner.TryAdd(OutputClaim(baseDir, outputFull, path), path);
-        // Names are claimed over the whole list first, so every shard agrees on which input owns a colliding output.
-        if (Shard is { } shard) inputs = shard.Select(inputs);
-        var results = new BatchFileResult?[inputs.Count];
 
         void Process(int index)
         {
@@ -198,37 +191,10 @@ public sealed class BatchConverter
     }
 
     /// <summary><c>os.path.splitext(name)[0]</c>: leading dots do not start an extension (<c>.mid</c> stays <c>.mid</c>).</summary>
-    public static string PythonStem(string fileName)
-    {
-        int dot = fileName.LastIndexOf('.');
-        if (dot <= 0) return fileName;
-        int firstNonDot = 0;
-        while (firstNonDot < fileName.Length && fileName[firstNonDot] == '.') firstNonDot++;
-        return dot < firstNonDot ? fileName : fileName[..dot];
-    }
+    public static string PythonStem(string fileName) => FileBatchOptions.PythonStem(fileName);
 
-    /// <summary>Writes <paramref name="path"/> through a temporary file in the same folder and a rename, so a reader
-    /// (or a resumed run) never sees a half-written output.</summary>
-    public static void WriteAtomically(string path, byte[] content)
-    {
-        string dir = Path.GetDirectoryName(path)!;
-        Directory.CreateDirectory(dir);
-        string temp = Path.Combine(dir, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(content);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { }
-            throw;
-        }
-    }
+    /// <summary>Writes <paramref name="path"/> atomically (see <see cref="AtomicFile"/>).</summary>
+    public static void WriteAtomically(string path, byte[] content) => AtomicFile.WriteAllBytes(path, content);
 }
 
 /// <summary>Optional for an <see cref="IFileConverter"/>: the output file name for an input name, known before

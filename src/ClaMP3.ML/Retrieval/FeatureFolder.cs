@@ -28,11 +28,15 @@ public static class FeatureFolder
         return result;
     }
 
+    /// <exception cref="InvalidDataException">Not a vector, or a NaN/infinite value (it would rank as garbage).</exception>
     public static float[] ReadVector(string file)
     {
         var array = NpyFile.Read(file);
         if (array.Shape.Count(d => d != 1) > 1)
             throw new InvalidDataException($"{file}: shape ({string.Join(", ", array.Shape)}) is not a global feature vector; embed with --global.");
-        return array.ToFloat32();
+        var vector = array.ToFloat32();
+        int bad = Array.FindIndex(vector, v => !float.IsFinite(v));
+        if (bad >= 0) throw new InvalidDataException($"{file}: the feature vector holds a non-finite value ({vector[bad]} at {bad}).");
+        return vector;
     }
 }

@@ -1,3 +1,4 @@
+using ClaMP3.ML.IO;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -46,12 +47,9 @@ public static class Clamp3ModelFile
     {
         options ??= new Clamp3SaveOptions();
         var transformers = Flatten(model).ToList();
-        string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string tmp = full + $".{Guid.NewGuid():N}.tmp";
-        try
+        using (var file = AtomicFile.Create(path))
         {
-            using (var zip = ZipFile.Open(tmp, ZipArchiveMode.Create))
+            using (var zip = new ZipArchive(file.Stream, ZipArchiveMode.Create, leaveOpen: true))
             {
                 var manifest = new JsonObject { ["format"] = Format };
                 var files = new Dictionary<string, JsonObject>(); // full path → file record, shared by transforms
@@ -118,15 +116,29 @@ public static class Clamp3ModelFile
                 using var writer = new StreamWriter(manifestEntry.Open());
                 writer.Write(manifest.ToJsonString(Json));
             }
-            File.Move(tmp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
+            file.Commit();
         }
     }
 
+    /// <exception cref="InvalidDataException">The file is not a readable pipeline; the message names it and the reason.</exception>
     public static ITransformer Load(MLContext context, string path, out DataViewSchema inputSchema, Clamp3LoadOptions? options = null)
+    {
+        try
+        {
+            return LoadPipeline(context, path, out inputSchema, options);
+        }
+        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidCastException or KeyNotFoundException
+                                       or InvalidOperationException or FormatException)
+        {
+            // The manifest is not trusted: broken JSON, a missing field or a field of the wrong kind is a bad file, not a crash.
+            string reason = e is NullReferenceException or InvalidCastException or KeyNotFoundException
+                ? $"a required field is missing or has the wrong type ({e.GetType().Name})"
+                : e.Message;
+            throw new InvalidDataException(reason.Contains(path, StringComparison.Ordinal) ? reason : $"{path}: malformed clamp3-pipeline.json: {reason}", e);
+        }
+    }
+
+    private static ITransformer LoadPipeline(MLContext context, string path, out DataViewSchema inputSchema, Clamp3LoadOptions? options)
     {
         options ??= new Clamp3LoadOptions();
         if (!File.Exists(path)) throw new FileNotFoundException($"Model file not found: {path}", path);
@@ -309,9 +321,8 @@ public static class Clamp3ModelFile
             {
                 string target = Path.Combine(folder, (string)member["name"]!);
                 if (File.Exists(target) && new FileInfo(target).Length == (long)member["size"]!) continue;
-                string tmp = target + $".{Guid.NewGuid():N}.tmp";
-                zip.GetEntry((string)member["entry"]!)!.ExtractToFile(tmp);
-                File.Move(tmp, target, overwrite: true);
+                using (var entry = zip.GetEntry((string)member["entry"]!)!.Open())
+                    AtomicFile.Write(target, entry.CopyTo);
             }
             return isDirectory ? folder : Path.Combine(folder, (string)members[0]["name"]!);
         }

@@ -129,7 +129,7 @@ public class EmbeddingGeneratorTests
         var abc = files.First(p => p.Item2 == "text/vnd.abc").f;
         Assert.IsTrue(WorstDifference(Embedder.EmbedScore(SourceText.ReadFile(abc)).Values, collection.StoredEmbedding(Path.GetFileName(abc))) < 1e-5);
         var npy = files.First(p => p.Item2 == "application/x-npy").f;
-        var mert = ClaMP3.Cli.Commands.EmbedCommand.ReadMertFeatures(npy, Embedder.Config.AudioFeatureDim, TextWriter.Null);
+        var mert = ClaMP3.ML.IO.MertFeatureFile.Read(npy, Embedder.Config.AudioFeatureDim);
         Assert.IsTrue(WorstDifference(Embedder.EmbedAudioFeatures(mert).Values, collection.StoredEmbedding(Path.GetFileName(npy))) < 1e-5);
 
         // Searching with a stored piece finds it first; scores are cosine similarities, best first.

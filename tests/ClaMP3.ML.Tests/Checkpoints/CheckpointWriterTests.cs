@@ -96,7 +96,8 @@ public class CheckpointWriterTests
         using var x = torch.arange(6, dtype: torch.ScalarType.Float32).reshape(2, 3);
         using var xt = x.t(); // non-contiguous
         using var ids = torch.tensor(new long[] { 5, -6 });
-        PthWriter.Write(path, new Dictionary<string, object?> { ["xt"] = xt, ["ids"] = ids });
+        // The core writers take plain tensors; TorchSharp ones go through CheckpointTensor.FromTensor (ClaMP3.ML.TorchSharp).
+        PthWriter.Write(path, new Dictionary<string, object?> { ["xt"] = CheckpointTensor.FromTensor(xt), ["ids"] = CheckpointTensor.FromTensor(ids) });
         var sd = CheckpointReader.Read(path);
         CollectionAssert.AreEqual(new float[] { 0, 3, 1, 4, 2, 5 }, sd["xt"].ToFloat32());
         CollectionAssert.AreEqual(new long[] { 3, 2 }, sd["xt"].Shape);

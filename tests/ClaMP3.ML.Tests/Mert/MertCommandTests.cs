@@ -28,7 +28,7 @@ public class MertCommandTests
         int rc = MertCommand.Run(input, output, MertFixture.Dir, "cpu", saveLayers: false, batch: 4, stdout, stderr);
         Console.WriteLine(stdout);
         Console.WriteLine(stderr);
-        Assert.AreEqual(0, rc);
+        Assert.AreEqual(1, rc, "two files failed");
 
         double worst = 0;
         foreach (var name in Saved)
@@ -56,7 +56,7 @@ public class MertCommandTests
         // Rerun: everything that exists is skipped, nothing is rewritten.
         var stamp = File.GetLastWriteTimeUtc(Path.Combine(output, "tune24k_mono16.npy"));
         var again = new StringWriter();
-        Assert.AreEqual(0, MertCommand.Run(input, output, MertFixture.Dir, "cpu", false, 4, again, new StringWriter()));
+        Assert.AreEqual(1, MertCommand.Run(input, output, MertFixture.Dir, "cpu", false, 4, again, new StringWriter()), "the two bad files still fail");
         StringAssert.Contains(again.ToString(), "0 written, 6 skipped");
         Assert.AreEqual(stamp, File.GetLastWriteTimeUtc(Path.Combine(output, "tune24k_mono16.npy")));
     }
@@ -73,14 +73,14 @@ public class MertCommandTests
     }
 
     [TestMethod]
-    public void BadModelOrInputIsReportedWithExitCode1()
+    public void BadModelOrInputIsAUsageErrorWithExitCode2()
     {
         using var tmp = TestPaths.NewTempDir();
         var stderr = new StringWriter();
-        Assert.AreEqual(1, MertCommand.Run(MertFixture.Input("tune24k_mono16.wav"), tmp.Path, TestPaths.Fixture("clamp3-tiny"), "cpu", false, 4, new StringWriter(), stderr));
+        Assert.AreEqual(2, MertCommand.Run(MertFixture.Input("tune24k_mono16.wav"), tmp.Path, TestPaths.Fixture("clamp3-tiny"), "cpu", false, 4, new StringWriter(), stderr));
         StringAssert.Contains(stderr.ToString(), "not a MERT");
         stderr = new StringWriter();
-        Assert.AreEqual(1, MertCommand.Run(Path.Combine(tmp.Path, "missing"), tmp.Path, MertFixture.Dir, "cpu", false, 4, new StringWriter(), stderr));
+        Assert.AreEqual(2, MertCommand.Run(Path.Combine(tmp.Path, "missing"), tmp.Path, MertFixture.Dir, "cpu", false, 4, new StringWriter(), stderr));
         StringAssert.Contains(stderr.ToString(), "missing");
     }
 }

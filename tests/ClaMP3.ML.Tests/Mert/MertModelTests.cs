@@ -81,7 +81,7 @@ public class MertModelTests
     public void WindowMertFeatureMatches(string window)
     {
         var (input, _) = MertFixture.Npy($"{window}.input.npy");
-        var extractor = new MertExtractor(_model);
+        var extractor = new MertExtractor(new TorchMertEngine(_model, ownsModel: false));
         var features = extractor.ExtractFromWindows(new[] { new ArraySegment<float>(input) });
         var (e, es) = MertFixture.Npy($"{window}.mert.npy");
         MertFixture.AssertClose($"{window}.mert", e, es, features.Values, new long[] { 1, features.Rows, features.Columns }, MertFixture.Tolerance("window_mert"));
@@ -95,7 +95,7 @@ public class MertModelTests
         var (shortWindow, _) = MertFixture.Npy("window_short.input.npy");
         var reversed = full.Reverse().ToArray();
         var windows = new[] { new ArraySegment<float>(full), new ArraySegment<float>(shortWindow), new ArraySegment<float>(reversed) };
-        var extractor = new MertExtractor(_model) { MaxBatchWindows = 4 };
+        var extractor = new MertExtractor(new TorchMertEngine(_model, ownsModel: false)) { MaxBatchWindows = 4 };
         var batched = extractor.ExtractLayersFromWindows(windows);
         Assert.AreEqual(3, batched.Windows);
         for (int w = 0; w < windows.Length; w++)

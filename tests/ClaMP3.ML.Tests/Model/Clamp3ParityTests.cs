@@ -136,7 +136,7 @@ public class Clamp3ParityTests
     public void BatchOutputsAndLossesMatch()
     {
         var comparison = new Clamp3Fixture.Comparison();
-        var model = embedder.Model;
+        var model = ((TorchClamp3Engine)embedder.Engine).Model;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var globals = new Dictionary<string, Tensor>();
@@ -211,6 +211,6 @@ public class Clamp3ParityTests
         using var scope = NewDisposeScope();
         var patches = zeros(new long[] { 1, 2, embedder.Config.PatchSize }, dtype: ScalarType.Int64);
         patches[0, 1, 3] = tensor(200L);
-        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => embedder.Model.GetSymbolicFeatures(patches, ones(1, 2), true));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ((TorchClamp3Engine)embedder.Engine).Model.GetSymbolicFeatures(patches, ones(1, 2), true));
     }
 }

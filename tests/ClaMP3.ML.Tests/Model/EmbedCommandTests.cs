@@ -56,7 +56,7 @@ public class EmbedCommandTests
         {
             var output = Path.Combine(dir.Path, global ? "global" : "seq");
             var (code, stdout, stderr) = Run(Args(input, output, global));
-            Assert.AreEqual(0, code, stderr);
+            Assert.AreEqual(1, code, "three files failed: " + stderr);
             StringAssert.Contains(stdout, "Found 31 files");
             StringAssert.Contains(stdout, "28 embedded, 0 skipped, 3 failed");
             foreach (var bad in new[] { "latin1.txt", "rank1.npy", "narrow.npy" })
@@ -82,7 +82,7 @@ public class EmbedCommandTests
         var resumedOutput = Path.Combine(dir.Path, "global");
         var before = Directory.GetFiles(resumedOutput, "*.npy", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc);
         var again = Run(Args(input, resumedOutput, true));
-        Assert.AreEqual(0, again.Code);
+        Assert.AreEqual(1, again.Code, "the three bad files still fail");
         StringAssert.Contains(again.Out, "0 embedded, 28 skipped, 3 failed");
         foreach (var (file, time) in before) Assert.AreEqual(time, File.GetLastWriteTimeUtc(file), file);
     }

@@ -30,6 +30,27 @@ public class BatchConverterTests
     }
 
     [TestMethod]
+    public void TemporariesAKilledRunLeftAreRemovedAndAShardSelectsItsPart()
+    {
+        using var tmp = TestPaths.NewTempDir();
+        string input = Path.Combine(tmp.Path, "in"), output = Path.Combine(tmp.Path, "out");
+        Directory.CreateDirectory(input);
+        Directory.CreateDirectory(output);
+        File.Copy(MtfInput("coleraine"), Path.Combine(input, "a.mid"));
+        File.Copy(MtfInput("araber-tants"), Path.Combine(input, "b.mid"));
+        string stale = Path.Combine(output, ".a.mtf." + Guid.NewGuid().ToString("N") + ".tmp");
+        string othersInFlight = Path.Combine(output, ".b.mtf." + Guid.NewGuid().ToString("N") + ".tmp");
+        File.WriteAllText(stale, "half a file");
+        File.WriteAllText(othersInFlight, "another shard writes b");
+
+        var report = new BatchConverter(new Midi2MtfConverter(), new ConverterOptions(true)) { Select = all => all.Take(1).ToList() }
+            .Run(input, output);
+        Assert.AreEqual("a.mid", report.Converted.Single().RelativePath);
+        Assert.IsFalse(File.Exists(stale), "this run's stale temporary is gone");
+        Assert.IsTrue(File.Exists(othersInFlight), "a temporary of an output this run does not own is left alone");
+    }
+
+    [TestMethod]
     public void ReportsProgressSizesAndEveryFileOnce()
     {
         using var tmp = TestPaths.NewTempDir();

@@ -36,7 +36,7 @@ public class ConvertCliTests
 
         var (code, stdout, stderr) = Clamp3("convert", "midi2mtf", input, output, "--m3-compatible");
 
-        Assert.AreEqual(0, code, stdout + stderr);
+        Assert.AreEqual(ConvertCommand.ExitNothingConverted, code, "two files were rejected: " + stdout + stderr);
         CollectionAssert.AreEqual(File.ReadAllBytes(MtfExpected("coleraine")), File.ReadAllBytes(Path.Combine(output, "folk", "irish", "coleraine.mtf")));
         CollectionAssert.AreEqual(File.ReadAllBytes(MtfExpected("oh-you-new-york-girls")), File.ReadAllBytes(Path.Combine(output, "ny.girls.mtf")));
         Assert.IsFalse(File.Exists(Path.Combine(output, "folk", "broken.mtf")), "no output for a rejected file");
@@ -53,15 +53,22 @@ public class ConvertCliTests
         File.SetLastWriteTimeUtc(Path.Combine(output, "ny.girls.mtf"), stamp);
         File.Delete(coleraine);
         (code, stdout, stderr) = Clamp3("convert", "midi2mtf", input, output, "--m3-compatible");
-        Assert.AreEqual(0, code, stdout + stderr);
+        Assert.AreEqual(1, code, stdout + stderr);
         StringAssert.Contains(stdout, "1 converted, 1 already there, 0 name collisions, 2 rejected");
         Assert.AreEqual(stamp, File.GetLastWriteTimeUtc(Path.Combine(output, "ny.girls.mtf")), "the existing output was skipped");
         CollectionAssert.AreEqual(File.ReadAllBytes(MtfExpected("coleraine")), File.ReadAllBytes(coleraine));
 
-        // Everything already there: still a success.
+        // Everything already there but the two rejected files: still exit code 1 (they still fail).
         (code, stdout, _) = Clamp3("convert", "midi2mtf", input, output, "--m3-compatible");
-        Assert.AreEqual(0, code);
+        Assert.AreEqual(1, code);
         StringAssert.Contains(stdout, "0 converted, 2 already there");
+
+        // Without the bad files everything is there: a success.
+        File.Delete(Path.Combine(input, "folk", "broken.mid"));
+        File.Delete(Path.Combine(input, "folk", "format2.mid"));
+        (code, stdout, stderr) = Clamp3("convert", "midi2mtf", input, output, "--m3-compatible");
+        Assert.AreEqual(0, code, stdout + stderr);
+        StringAssert.Contains(stdout, "0 converted, 2 already there, 0 name collisions, 0 rejected");
     }
 
     [TestMethod]

@@ -14,7 +14,7 @@ internal static class AbcLineFilters
     private static readonly Regex FieldLine = new("^[A-Za-z]:", RegexOptions.CultureInvariant | RegexOptions.Compiled);
 
     /// <summary>Drops lines whose strip() is empty.</summary>
-    public static List<string> RemoveBlankLines(IEnumerable<string> lines) => lines.Where(l => !PythonText.IsBlank(l)).ToList();
+    public static List<string> RemoveBlankLines(IEnumerable<string> lines) => lines.Where(l => !PythonStrings.IsBlank(l)).ToList();
 
     /// <summary><c>remove_information_field</c>: drops every line that starts with one of the fields.</summary>
     public static List<string> RemoveInformationFields(IEnumerable<string> lines, IReadOnlyList<string> fields) =>

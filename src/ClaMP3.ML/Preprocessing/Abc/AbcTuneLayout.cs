@@ -23,7 +23,7 @@ internal sealed class AbcTuneLayout
     public static int FindTuneBodyStart(IReadOnlyList<string> lines)
     {
         for (int i = lines.Count - 1; i >= 0; i--)
-            if (PythonText.Strip(lines[i]) == FirstVoice) return i;
+            if (PythonStrings.Strip(lines[i]) == FirstVoice) return i;
         throw new AbcToolkitException("tunebody index not found.");
     }
 
@@ -41,13 +41,13 @@ internal sealed class AbcTuneLayout
             else { position[symbol] = voices.Count; voices.Add(new VoicePart(symbol, text)); }
         }
 
-        string symbol = PythonText.Strip(lines[body]);
+        string symbol = PythonStrings.Strip(lines[body]);
         int start = body + 1;
         for (int i = body + 1; i < lines.Count; i++)
         {
             if (!lines[i].StartsWith("V:", StringComparison.Ordinal)) continue;
             Add(symbol, start, i);
-            symbol = PythonText.Strip(lines[i]);
+            symbol = PythonStrings.Strip(lines[i]);
             start = i + 1;
         }
         Add(symbol, start, lines.Count);

@@ -123,7 +123,7 @@ internal static class BarDurationEstimator
                 elements.Add(text[i..index]);
             }
         }
-        return elements.Select(PythonText.Strip).ToList();
+        return elements.Select(PythonStrings.Strip).ToList();
     }
 
     /// <summary><c>calculate_single_note_duration</c>: the element without its letters is the multiplier
@@ -131,7 +131,7 @@ internal static class BarDurationEstimator
     private static Rational NoteDuration(string note)
     {
         var sb = new StringBuilder();
-        foreach (var c in PythonText.Strip(note))
+        foreach (var c in PythonStrings.Strip(note))
             if (!char.IsAsciiLetter(c)) sb.Append(c);
         var d = sb.ToString();
         if (d.Length == 0) return Rational.One;
@@ -190,7 +190,7 @@ internal static class BarDurationEstimator
     /// <summary><c>int(s)</c> for a run of numeric characters: only decimal digits are accepted.</summary>
     private static BigInteger ParseInt(string s)
     {
-        return Rational.ParseDigits(s) ?? throw new AbcToolkitException("invalid literal for int() with base 10: " + PythonText.Repr(s));
+        return Rational.ParseDigits(s) ?? throw new AbcToolkitException("invalid literal for int() with base 10: " + PythonStrings.Repr(s));
     }
 
     /// <summary><c>round_fraction</c>: snaps to <c>round(float(f))</c> (half to even) when within 1/64.</summary>

@@ -93,7 +93,7 @@ internal static class EmptyBarStripper
             while (index < bars.Count)
             {
                 var bar = bars.BarTexts[index] + " " + PythonText.At(bars.RightBarlines, index) + " ";
-                int barLength = PythonText.CodePointLength(bar);
+                int barLength = PythonStrings.CodePointLength(bar);
                 if (lineLength == 0 || lineLength + barLength <= MaxLineLength)
                 {
                     line.Append(bar);
@@ -108,7 +108,7 @@ internal static class EmptyBarStripper
                 }
             }
             var last = line.ToString();
-            if (!PythonText.IsBlank(last)) lines.Add(last + "\n");
+            if (!PythonStrings.IsBlank(last)) lines.Add(last + "\n");
         }
         return lines;
     }

@@ -4,14 +4,11 @@ using System.Text;
 namespace ClaMP3.ML.Preprocessing.Abc;
 
 /// <summary>
-/// The few Python <c>str</c> semantics the official ABC tools depend on, so that the port behaves identically on
-/// unusual input: whitespace as <c>str.isspace</c>, <c>strip()</c>, <c>len()</c> in code points, <c>repr()</c>,
-/// universal-newline <c>readlines()</c>, and list indexing with negative indices.
+/// The Python semantics the official ABC tools depend on beyond <see cref="PythonStrings"/>: <c>str.isnumeric()</c>,
+/// universal-newline <c>readlines()</c>, and list and string indexing with Python's IndexError texts.
 /// </summary>
 internal static class PythonText
 {
-    public static bool IsSpace(char c) => PythonStrings.IsSpace(c);
-
     /// <summary><c>str.isnumeric()</c> of the code point at <paramref name="index"/>: the Unicode number categories plus
     /// the Han ideographs that have a numeric value in Unihan (一 二 三 十 百 千 万 零 …), which CPython counts and .NET's
     /// <see cref="char.IsNumber(string, int)"/> does not.</summary>
@@ -32,24 +29,6 @@ internal static class PythonText
         0xF978, 0xF9B2, 0xF9D1, 0xF9D3, 0xF9FD, 0x20001, 0x20064, 0x200E2, 0x20121, 0x2092A, 0x20983, 0x2098C,
         0x2099C, 0x20AEA, 0x20AFD, 0x20B19, 0x22390, 0x22998, 0x23B1B, 0x2626D, 0x2F890,
     ];
-
-    public static string Strip(string s) => PythonStrings.Strip(s);
-
-    /// <summary><c>s.strip() == ''</c>.</summary>
-    public static bool IsBlank(string s)
-    {
-        foreach (var c in s) if (!IsSpace(c)) return false;
-        return true;
-    }
-
-    /// <summary><c>len(s)</c>: Python counts code points, not UTF-16 units.</summary>
-    public static int CodePointLength(string s)
-    {
-        int n = s.Length;
-        for (int i = 0; i + 1 < s.Length; i++)
-            if (char.IsHighSurrogate(s[i]) && char.IsLowSurrogate(s[i + 1])) { n--; i++; }
-        return n;
-    }
 
     /// <summary><c>str.isalpha()</c> of each code point of <paramref name="s"/>, in order.</summary>
     public static IEnumerable<(Rune Rune, bool IsAlpha)> CodePoints(string s)
@@ -110,36 +89,6 @@ internal static class PythonText
         if (index < 0 || index >= s.Length) throw new AbcToolkitException("string index out of range");
         return index;
     }
-
-    /// <summary><c>repr(s)</c> as CPython prints a str (used in the ValueError messages the toolkit prints).</summary>
-    public static string Repr(string s)
-    {
-        char quote = s.Contains('\'') && !s.Contains('"') ? '"' : '\'';
-        var sb = new StringBuilder(s.Length + 2).Append(quote);
-        foreach (var rune in s.EnumerateRunes())
-        {
-            int v = rune.Value;
-            if (v == quote || v == '\\') sb.Append('\\').Append((char)v);
-            else if (v == '\t') sb.Append("\\t");
-            else if (v == '\n') sb.Append("\\n");
-            else if (v == '\r') sb.Append("\\r");
-            else if (v < 0x20 || v == 0x7f) sb.Append("\\x").Append(v.ToString("x2"));
-            else if (v < 0x7f || IsPrintable(rune)) sb.Append(rune.ToString());
-            else if (v <= 0xff) sb.Append("\\x").Append(v.ToString("x2"));
-            else if (v <= 0xffff) sb.Append("\\u").Append(v.ToString("x4"));
-            else sb.Append("\\U").Append(v.ToString("x8"));
-        }
-        return sb.Append(quote).ToString();
-    }
-
-    // Python's str.isprintable: not Cc, Cf, Cs, Co, Cn, Zl, Zp, and Zs other than the ASCII space.
-    private static bool IsPrintable(Rune rune) => Rune.GetUnicodeCategory(rune) switch
-    {
-        UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.Surrogate or UnicodeCategory.PrivateUse
-            or UnicodeCategory.OtherNotAssigned or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator
-            or UnicodeCategory.SpaceSeparator => rune.Value == ' ',
-        _ => true,
-    };
 }
 
 /// <summary>An error the official toolkit raises; <see cref="Exception.Message"/> is Python's <c>str(e)</c>, which the

@@ -67,11 +67,11 @@ internal readonly record struct Rational
             denominator = i > denStart ? DigitsValue(runes.AsSpan(denStart, i - denStart)) : BigInteger.MinusOne;
         }
         if (numerator is null || i != end || denominator.Sign < 0)
-            throw new AbcToolkitException("Invalid literal for Fraction: " + PythonText.Repr(text));
+            throw new AbcToolkitException("Invalid literal for Fraction: " + PythonStrings.Repr(text));
         return new Rational(negative ? -numerator.Value : numerator.Value, denominator);
     }
 
-    private static bool IsSpace(Rune r) => r.IsBmp && PythonText.IsSpace((char)r.Value);
+    private static bool IsSpace(Rune r) => r.IsBmp && PythonStrings.IsSpace((char)r.Value);
 
     /// <summary><c>int(s)</c> for a string of numeric characters: null unless every code point is a decimal digit
     /// (Python's <c>int()</c> refuses e.g. <c>²</c>, which <c>isnumeric</c> accepts).</summary>

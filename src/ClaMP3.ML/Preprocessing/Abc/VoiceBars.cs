@@ -18,7 +18,7 @@ internal sealed record VoiceBars(string Prefix, List<string> LeftBarlines, List<
         string prefix = "";
         int firstBarText;
         if (AbcNotation.IsBarline(items[0])) firstBarText = 1;
-        else if (PythonText.IsBlank(AbcNotation.RemoveInlineFields(items[0]))) { firstBarText = 2; prefix = PythonText.Strip(items[0]); }
+        else if (PythonStrings.IsBlank(AbcNotation.RemoveInlineFields(items[0]))) { firstBarText = 2; prefix = PythonStrings.Strip(items[0]); }
         else firstBarText = 0;
 
         for (int j = firstBarText; j < items.Count; j += 2)
@@ -54,7 +54,7 @@ internal sealed record VoiceBars(string Prefix, List<string> LeftBarlines, List<
     /// predecessor dropped (so <c>| |</c> is one barline).</summary>
     private static List<string> SplitItems(string voiceText)
     {
-        var raw = AbcNotation.BarlineSplit.Split(PythonText.Strip(voiceText)).Where(s => !PythonText.IsBlank(s)).ToList();
+        var raw = AbcNotation.BarlineSplit.Split(PythonStrings.Strip(voiceText)).Where(s => !PythonStrings.IsBlank(s)).ToList();
         var items = new List<string> { PythonText.At(raw, 0) };
         for (int i = 1; i < raw.Count; i++)
             if (raw[i] != raw[i - 1]) items.Add(raw[i]);
@@ -67,7 +67,7 @@ internal sealed record VoiceBars(string Prefix, List<string> LeftBarlines, List<
     /// the first item, "the barline before" is Python's item -1, the last one.</summary>
     private static void MoveLeadingAffixToBarline(List<string> items, int j)
     {
-        var text = PythonText.Strip(items[j]).Replace("\n", "", StringComparison.Ordinal);
+        var text = PythonStrings.Strip(items[j]).Replace("\n", "", StringComparison.Ordinal);
         items[j] = text;
         if (text.Length == 0) throw new AbcToolkitException("string index out of range");
         if (!(char.IsAsciiDigit(text[0]) || text[0] == ':'))
@@ -77,7 +77,7 @@ internal sealed record VoiceBars(string Prefix, List<string> LeftBarlines, List<
             if (!IsAffixChar(text[k])) break;
         if (k == text.Length) k = text.Length - 1;
         var affix = text[..k];
-        items[j] = PythonText.Strip(text[k..]);
+        items[j] = PythonStrings.Strip(text[k..]);
         PythonText.Set(items, j - 1, PythonText.At(items, j - 1) + affix);
     }
 

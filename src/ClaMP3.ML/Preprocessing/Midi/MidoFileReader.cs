@@ -72,7 +72,7 @@ internal sealed class MidoFileReader
         var (name, size) = ReadChunkHeader($"track {_trackIndex}");
         if (name != "MTrk")
             throw new MidoException("OSError", "no MTrk header at start of track",
-                $"track {_trackIndex} at byte {_pos - 8} starts with {PythonText.Repr(name)}");
+                $"track {_trackIndex} at byte {_pos - 8} starts with {PythonStrings.Repr(name)}");
 
         var track = new List<MidoMessage>();
         long start = _pos;

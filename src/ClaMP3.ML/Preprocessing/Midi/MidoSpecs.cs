@@ -234,7 +234,7 @@ internal static class MidoSpecs
             case "key_signature":
                 if (v.Kind == MidoValueKind.List) throw MidoException.Type("unhashable type: 'list'");
                 if (v.Kind != MidoValueKind.Str || !KeyEncode.ContainsKey(v.Str!))
-                    throw MidoException.Value("invalid key " + (v.Kind == MidoValueKind.Str ? PythonText.Repr(v.Str!) : v.ToString()));
+                    throw MidoException.Value("invalid key " + (v.Kind == MidoValueKind.Str ? PythonStrings.Repr(v.Str!) : v.ToString()));
                 break;
         }
     }

@@ -12,7 +12,7 @@ internal static class MtfParser
         string[] head = lines[0].Split(' ');
         if (head.Length < 2) throw new MidoException("IndexError", "list index out of range", "line 1 has no ticks_per_beat value");
         if (!PythonText.TryParseInt(head[1], out long ticksPerBeat))
-            throw MidoException.Value($"invalid literal for int() with base 10: {PythonText.Repr(head[1])}", "line 1");
+            throw MidoException.Value($"invalid literal for int() with base 10: {PythonStrings.Repr(head[1])}", "line 1");
 
         var track = new List<MidoMessage>(lines.Count);
         for (int i = 1; i < lines.Count; i++)
@@ -30,7 +30,7 @@ internal static class MtfParser
         return (ticksPerBeat, track);
     }
 
-    private static string Shorten(string line) => line.Length <= 80 ? PythonText.Repr(line) : PythonText.Repr(line[..77] + "...");
+    private static string Shorten(string line) => line.Length <= 80 ? PythonStrings.Repr(line) : PythonStrings.Repr(line[..77] + "...");
 
     /// <summary>One positional value as <c>str_to_msg</c> collects it: a raw token or a parsed list/tuple of ints.</summary>
     private readonly record struct Token(string? Text, MidoValue? Sequence);
@@ -43,7 +43,7 @@ internal static class MtfParser
         var spec = MidoSpecs.MessageByName(type);
         var meta = spec is null ? MidoSpecs.MetaByName(type) : null;
         if (spec is null && meta is null)
-            throw new MidoException("KeyError", PythonText.Repr(type), $"{PythonText.Repr(type)} is neither a mido message nor a meta message type");
+            throw new MidoException("KeyError", PythonStrings.Repr(type), $"{PythonStrings.Repr(type)} is neither a mido message nor a meta message type");
 
         List<Token> values;
         if (meta is { IsTextLike: true })
@@ -72,7 +72,7 @@ internal static class MtfParser
             for (int k = 0; k < parts.Length; k++)
             {
                 if (!PythonText.TryParseInt(parts[k], out long item))
-                    throw MidoException.Value($"invalid literal for int() with base 10: {PythonText.Repr(parts[k])}");
+                    throw MidoException.Value($"invalid literal for int() with base 10: {PythonStrings.Repr(parts[k])}");
                 items[k] = (int)Math.Clamp(item, int.MinValue, int.MaxValue);
             }
             values = [];
@@ -149,7 +149,7 @@ internal static class MtfParser
             throw MidoException.Type($"float() argument must be a string or a real number, not '{seq.PythonTypeName}'");
         if (PythonText.TryParsePlainInt(token.Text!, out long plain)) return MidoValue.FromInt(plain);
         if (!PythonText.TryParseFloat(token.Text!, out double f))
-            throw MidoException.Value($"could not convert string to float: {PythonText.Repr(token.Text!)}");
+            throw MidoException.Value($"could not convert string to float: {PythonStrings.Repr(token.Text!)}");
         if (double.IsFinite(f) && Math.Floor(f) == f)
             return Math.Abs(f) < 9.2e18 ? MidoValue.FromInt((long)f) : MidoValue.FromBig(new System.Numerics.BigInteger(f));
         return MidoValue.FromFloat(f);

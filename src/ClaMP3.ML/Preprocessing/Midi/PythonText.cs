@@ -3,16 +3,11 @@ using System.Text;
 
 namespace ClaMP3.ML.Preprocessing.Midi;
 
-/// <summary>The few CPython 3.11 string and number rules the official MIDI scripts depend on
-/// (<c>str.strip</c>, <c>str.splitlines</c>, the <c>unicode_escape</c> codec, <c>float()</c>, <c>int()</c>, <c>repr</c>).
+/// <summary>The CPython 3.11 string and number rules the official MIDI scripts depend on beyond
+/// <see cref="PythonStrings"/> (<c>str.splitlines</c>, the <c>unicode_escape</c> codec, <c>float()</c>, <c>int()</c>).
 /// They are spelled out here because .NET's nearest equivalents differ in small ways that change the bytes.</summary>
 internal static class PythonText
 {
-    /// <summary>Python's <c>str.isspace</c> for one character (what <c>strip()</c> removes).</summary>
-    public static bool IsSpace(char c) => PythonStrings.IsSpace(c);
-
-    public static string Strip(string s) => PythonStrings.Strip(s);
-
     /// <summary>Python's <c>str.splitlines()</c>: breaks on \n \r \r\n \v \f \x1c \x1d \x1e \x85 \u2028 \u2029,
     /// no empty item after a final line break.</summary>
     public static List<string> SplitLines(string s)
@@ -132,30 +127,13 @@ internal static class PythonText
         return true;
     }
 
-    /// <summary>Python's <c>repr()</c> of a str (enough for error messages).</summary>
-    public static string Repr(string s)
-    {
-        char quote = s.Contains('\'') && !s.Contains('"') ? '"' : '\'';
-        var sb = new StringBuilder(s.Length + 2).Append(quote);
-        foreach (char c in s)
-        {
-            if (c == quote || c == '\\') sb.Append('\\').Append(c);
-            else if (c == '\n') sb.Append("\\n");
-            else if (c == '\r') sb.Append("\\r");
-            else if (c == '\t') sb.Append("\\t");
-            else if (c < 0x20 || c == 0x7f) sb.Append("\\x").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
-            else sb.Append(c);
-        }
-        return sb.Append(quote).ToString();
-    }
-
     /// <summary>Python's <c>float(str)</c>. Returns false where CPython raises
     /// <c>ValueError: could not convert string to float</c>. (Non-ASCII digits, which CPython accepts, are rejected.)</summary>
     public static bool TryParseFloat(string token, out double value)
     {
         if (TryParsePlainInt(token, out long plain)) { value = plain; return true; }
         value = 0;
-        string s = Strip(token);
+        string s = PythonStrings.Strip(token);
         if (s.Length == 0) return false;
         int i = 0;
         bool negative = false;
@@ -194,7 +172,7 @@ internal static class PythonText
     {
         if (TryParsePlainInt(token, out value)) return true;
         value = 0;
-        string s = Strip(token);
+        string s = PythonStrings.Strip(token);
         int i = 0;
         bool negative = false;
         if (s.Length > 0 && s[0] is '+' or '-') { negative = s[0] == '-'; i = 1; }

@@ -1,0 +1,105 @@
+using ClaMP3.ML.Checkpoints;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ClaMP3.ML.Modeling.Mert;
+
+/// <summary>Loads an HF-style MERT folder: <c>config.json</c> plus <c>model.safetensors</c> or <c>pytorch_model.bin</c>
+/// (torch.save zip; OrderedDict-with-metadata or plain-dict pickle, as the checkpoint reader accepts both).</summary>
+public static class MertPretrained
+{
+    public const string ConfigFile = "config.json";
+    public static readonly string[] WeightFiles = { "model.safetensors", "pytorch_model.bin" };
+
+    private const string PosConv = "encoder.pos_conv_embed.conv.";
+
+    /// <summary>From a model folder (or a weights file inside one).</summary>
+    public static MusicHubertModel Load(string modelDir, string device = "cpu")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(modelDir);
+        string dir = modelDir;
+        string? weights = null;
+        if (File.Exists(modelDir))
+        {
+            weights = Path.GetFullPath(modelDir);
+            dir = Path.GetDirectoryName(weights)!;
+        }
+        else if (!Directory.Exists(modelDir))
+            throw new DirectoryNotFoundException($"MERT model folder not found: {modelDir}");
+        string config = Path.Combine(dir, ConfigFile);
+        if (!File.Exists(config))
+            throw new FileNotFoundException($"{dir} has no {ConfigFile}: a MERT model folder needs the HF config.json beside its weights " +
+                                            "(e.g. a download of m-a-p/MERT-v1-95M).", config);
+        MertConfig.Load(config); // a non-MERT config (e.g. a CLaMP 3 folder) is reported before looking for weights
+        weights ??= WeightFiles.Select(f => Path.Combine(dir, f)).FirstOrDefault(File.Exists)
+                    ?? throw new FileNotFoundException($"{dir} has no MERT weights: expected {string.Join(" or ", WeightFiles)}.");
+        return Load(config, weights, device);
+    }
+
+    /// <summary>From an explicit config and weights file.</summary>
+    public static MusicHubertModel Load(string configPath, string weightsPath, string device)
+    {
+        var config = MertConfig.Load(configPath);
+        var stateDict = Normalize(CheckpointReader.Read(weightsPath), weightsPath);
+        var model = new MusicHubertModel(config);
+        try
+        {
+            // masked_spec_embed is unused in eval; tolerate checkpoints whose config and tensors disagree about it.
+            StateDictLoader.Load(model, stateDict,
+                ignoreMissing: name => name == "masked_spec_embed",
+                ignoreUnexpected: name => name == "masked_spec_embed");
+            var d = ClaMP3.ML.Inference.TorchDevice.Parse(device);
+            if (d.type != DeviceType.CPU) model.to(d);
+            model.eval();
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Maps the names that different torch/transformers versions write onto the HF names the modules use.</summary>
+    internal static StateDict Normalize(StateDict stateDict, string path)
+    {
+        var keys = stateDict.Keys.ToList();
+        if (keys.Any(k => k.StartsWith("audio_model.") || k.StartsWith("text_model.") || k.StartsWith("symbolic_model.")))
+            throw new InvalidDataException($"{path} is a CLaMP 3 checkpoint, not a MERT model; pass the MERT folder " +
+                                           "(config.json + pytorch_model.bin or model.safetensors) as the MERT model.");
+        // Head models (e.g. a saved MusicHubertForCTC) prefix the base model's names.
+        foreach (var prefix in new[] { "music_hubert.", "hubert.", "mert." })
+            if (!keys.Any(k => k.StartsWith("feature_extractor.")) && keys.Any(k => k.StartsWith(prefix + "feature_extractor.")))
+            {
+                stateDict = stateDict.WithPrefixRemoved(prefix);
+                keys = stateDict.Keys.ToList();
+                break;
+            }
+        if (!keys.Any(k => k.StartsWith("feature_extractor.conv_layers.")))
+            throw new InvalidDataException($"{path} does not hold a MERT/HuBERT model (no feature_extractor.conv_layers.* tensors; " +
+                                           $"first names: {string.Join(", ", keys.Take(5))}).");
+
+        var renamed = new List<KeyValuePair<string, CheckpointTensor>>();
+        foreach (var (key, tensor) in stateDict)
+        {
+            string name = key switch
+            {
+                PosConv + "parametrizations.weight.original0" => PosConv + "weight_g", // torch ≥ 2.1 parametrizations
+                PosConv + "parametrizations.weight.original1" => PosConv + "weight_v",
+                _ => key,
+            };
+            if (name == PosConv + "weight" && !stateDict.ContainsKey(PosConv + "weight_v"))
+            {
+                // weight_norm removed before saving: v = w and g = ‖w‖ per kernel tap reproduce w.
+                using var scope = NewDisposeScope();
+                var w = tensor.ToTensor().to_type(ScalarType.Float32);
+                var g = w.square().sum(new long[] { 0, 1 }, keepdim: true).sqrt();
+                renamed.Add(new(PosConv + "weight_g", CheckpointTensor.FromTensor(g)));
+                renamed.Add(new(PosConv + "weight_v", CheckpointTensor.FromTensor(w)));
+                continue;
+            }
+            renamed.Add(new(name, tensor));
+        }
+        return new StateDict(renamed, stateDict.SourcePath, stateDict.Metadata);
+    }
+}

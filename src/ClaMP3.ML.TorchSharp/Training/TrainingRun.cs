@@ -1,0 +1,175 @@
+using ClaMP3.ML.Checkpoints;
+using ClaMP3.ML.Inference;
+using ClaMP3.ML.Loading;
+using ClaMP3.ML.Modeling;
+using ClaMP3.ML.Tokenization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ClaMP3.ML.Training;
+
+/// <summary>
+/// One training run's model, optimizer and position: <see cref="Start"/> reads the starting or resume checkpoint once
+/// (weights, buffers, resume state), <see cref="Step"/> does one optimizer step, <see cref="Save"/> writes a checkpoint.
+/// The float32 model is what the optimizer updates and what checkpoints hold; with <see cref="Clamp3TrainerOptions.BFloat16"/>
+/// a <see cref="Bf16WorkingCopy"/> computes.
+/// </summary>
+internal sealed class TrainingRun : IDisposable
+{
+    private readonly Clamp3TrainerOptions options;
+    private readonly Clamp3Model model;
+    private readonly Bf16WorkingCopy? bf16;
+    private readonly Clamp3AdamW optimizer;
+    private readonly LearningRateSchedule schedule;
+    private readonly Parameter? logScale;
+    private readonly List<KeyValuePair<string, CheckpointTensor>> extraBuffers;
+    private readonly Device device;
+
+    private TrainingRun(Clamp3TrainerOptions options, Clamp3Model model, Device device, StateDict? weights, XlmRobertaTokenizer tokenizer)
+    {
+        this.options = options; this.model = model; this.device = device;
+        // HF position_ids buffers of older checkpoints: kept so that a strict load_state_dict in Python still accepts our files.
+        extraBuffers = weights?.Where(kv => Clamp3Config.IsKnownBuffer(kv.Key)).ToList() ?? new();
+        model.to(device);
+        var trainable = Clamp3Freezing.SetTrainable(model, options.MusicModality, options.FreezeText).ToList();
+        if (options.BFloat16) bf16 = new Bf16WorkingCopy(model, device);
+        Objective = new ContrastiveObjective(bf16?.Model ?? model, options.Loss);
+        if (options.Loss.LearnableTemperature)
+        {
+            // float32 in every precision: it is used only in the loss, which runs in float32.
+            logScale = new Parameter(tensor(Math.Log(options.Loss.InitialLogitScale), dtype: ScalarType.Float32, device: device), requires_grad: true);
+            Objective.LogLogitScale = logScale;
+            trainable.Add(("logit_scale", logScale));
+        }
+        schedule = new LearningRateSchedule(options.LearningRate, options.WarmupSteps);
+        optimizer = new Clamp3AdamW(trainable, options.LearningRate, weightDecay: options.WeightDecay);
+        Builder = new ContrastiveBatchBuilder(model.Config, tokenizer, options.MusicModality)
+        {
+            TextDropoutEnabled = options.TextDropout,
+            RandomTruncation = options.RandomTruncation,
+            RemoveInstrumentInfoProbability = options.RemoveInstrumentInfoProbability,
+        };
+    }
+
+    public Clamp3Config Config => model.Config;
+    public ContrastiveObjective Objective { get; }
+    public ContrastiveBatchBuilder Builder { get; }
+    public double LearningRate => optimizer.LearningRate;
+    /// <summary>The type of the batches' float inputs (masks, MERT rows): what the computing model runs in.</summary>
+    public ScalarType InputType => options.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
+    public Device Device => device;
+    public long GlobalStep { get; private set; }
+    /// <summary>Epochs completed before this run (from the resume checkpoint).</summary>
+    public int EpochsDone { get; private set; }
+    public int BestEpoch { get; set; }
+    public double MinEvalLoss { get; set; } = double.PositiveInfinity;
+    /// <summary>The epoch a mid-epoch checkpoint stopped in, continued by the loop.</summary>
+    public EpochProgress? InterruptedEpoch { get; private set; }
+
+    /// <summary>Builds the model from the resume checkpoint, else the starting checkpoint, else at random from the config
+    /// (libtorch seeded from (seed, Init)); the config's dropout is set to <see cref="Clamp3TrainerOptions.Dropout"/>.</summary>
+    public static TrainingRun Start(Clamp3TrainerOptions options, Action<string>? log)
+    {
+        var device = Clamp3ModelLoader.ParseDevice(options.Device);
+        var tokenizer = XlmRobertaTokenizer.Load(options.TokenizerPath);
+        StateDict? weights = null;
+        TrainingResumeState? resume = null;
+        if (options.ResumeFrom is not null) (weights, resume) = Clamp3TrainingCheckpoint.Read(options.ResumeFrom, options.MusicModality);
+        else if (options.CheckpointPath is not null) weights = CheckpointReader.Read(options.CheckpointPath);
+        var config = WithDropout(ResolveConfig(options, weights), options.Dropout);
+        torch.manual_seed(TrainingSeeds.Torch(options.Seed, SeedPurpose.Init)).Dispose(); // the returned wrapper, not the generator
+        var model = new Clamp3Model(config);
+        try
+        {
+            if (weights is not null) StateDictLoader.Load(model, weights, ignoreMissing: null, ignoreUnexpected: Clamp3Config.IsKnownBuffer);
+            var run = new TrainingRun(options, model, device, weights, tokenizer);
+            if (resume is not null) run.Resume(resume, log);
+            return run;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The config (<see cref="Clamp3ConfigResolver.ResolveConfig"/>, from the shapes already read), checked against
+    /// the checkpoint's shapes.</summary>
+    private static Clamp3Config ResolveConfig(Clamp3TrainerOptions options, StateDict? weights)
+    {
+        if (weights is null) return Clamp3ConfigResolver.ResolveConfig(null, options.ConfigPath);
+        var shapes = weights.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal);
+        var description = $"checkpoint {weights.SourcePath}";
+        Clamp3CheckpointInspector.RequireClamp3(shapes, description);
+        var config = Clamp3ConfigResolver.ResolveConfig(weights.SourcePath, options.ConfigPath, shapes);
+        config.CheckAgainst(shapes, description);
+        return config;
+    }
+
+    /// <summary>The official training's dropout (HF's 0.1, hidden and attention) in all three encoders.</summary>
+    private static Clamp3Config WithDropout(Clamp3Config config, double p)
+    {
+        BertConfig Set(BertConfig c) => c with { HiddenDropoutProb = p, AttentionProbsDropoutProb = p };
+        return config with { Text = Set(config.Text), Symbolic = Set(config.Symbolic), Audio = Set(config.Audio) };
+    }
+
+    private void Resume(TrainingResumeState state, Action<string>? log)
+    {
+        string path = options.ResumeFrom!;
+        optimizer.LoadStateDict(state.OptimizerState, path);
+        GlobalStep = state.GlobalStep;
+        EpochsDone = state.EpochsDone;
+        BestEpoch = state.BestEpoch;
+        MinEvalLoss = state.MinEvalLoss;
+        if (logScale is not null && state.LogitScale is { } scale)
+            using (no_grad()) using (var value = tensor(Math.Log(scale))) logScale.copy_(value);
+        bf16?.Refresh();
+        if (state.InterruptedEpoch is { } p)
+        {
+            if (p.Epoch != state.EpochsDone + 1)
+                throw new InvalidDataException($"{path}: 'epoch_progress' is in epoch {p.Epoch}, but {state.EpochsDone} epochs are complete.");
+            if (p.Seed != options.Seed)
+                log?.Invoke($"warning: {path} was stopped mid-epoch in a run with seed {p.Seed}; with seed {options.Seed} the rest of epoch {p.Epoch} follows another order");
+            InterruptedEpoch = p;
+        }
+        log?.Invoke($"resumed from {path}: epoch {EpochsDone} done{(InterruptedEpoch is { } e ? $" and {e.StepsDone} steps of epoch {e.Epoch}" : "")}, step {GlobalStep}, best epoch {BestEpoch} (eval loss {MinEvalLoss})");
+    }
+
+    /// <summary>One optimizer step on <paramref name="pairs"/>, step <paramref name="step"/> (0-based) of <paramref name="epoch"/>:
+    /// batch draws from (seed, Batch, epoch, step), dropout from (seed, Dropout, epoch, step, sub-batch). Returns the loss.</summary>
+    public float Step(IReadOnlyList<TrainingPair> pairs, int epoch, int step)
+    {
+        using var scope = NewDisposeScope();
+        Objective.Model.train();
+        var random = TrainingSeeds.Random(options.Seed, SeedPurpose.Batch, epoch, step);
+        using var cpuBatch = Builder.Build(pairs, training: options.RandomTruncation || options.TextDropout, random);
+        using var batch = cpuBatch.To(device, InputType);
+        optimizer.LearningRate = schedule.LearningRate(GlobalStep + 1);
+        Objective.DropoutSeed = TrainingSeeds.Derive(options.Seed, SeedPurpose.Dropout, epoch, step);
+        float loss = Objective.Backward(batch, options.SubBatchSize);
+        if (!float.IsFinite(loss))
+            throw new InvalidDataException($"Epoch {epoch} step {step + 1}: the loss is {loss}; the weights were not updated (lower the learning rate?). Resume from the last checkpoint.");
+        bf16?.MoveGradients();
+        optimizer.Step();
+        optimizer.ZeroGrad();
+        bf16?.Refresh();
+        GlobalStep++;
+        return loss;
+    }
+
+    /// <summary>Writes a checkpoint of the float32 weights; <paramref name="interrupted"/> marks a mid-epoch one.</summary>
+    public void Save(string path, int epochsDone, EpochProgress? interrupted = null)
+    {
+        Clamp3TrainingCheckpoint.Write(path, model, extraBuffers, optimizer.StateDict(), schedule.StateDict(GlobalStep),
+            epochsDone, BestEpoch, MinEvalLoss, options.MusicModality, logScale, interrupted);
+    }
+
+    public void Dispose()
+    {
+        optimizer.Dispose();
+        bf16?.Dispose();
+        logScale?.Dispose();
+        model.Dispose();
+    }
+}
