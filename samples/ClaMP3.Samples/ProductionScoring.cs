@@ -25,18 +25,27 @@ internal static class ProductionScoring
         var pieces = setup.Pieces();
         var data = ml.Data.LoadFromEnumerable(pieces);
         var model = LinearProbe.ProbePipeline(ml, setup).Fit(data);
-        string path = Path.Combine(Path.GetTempPath(), "clamp3-mode-probe.zip");
-        ml.Model.SaveClamp3(model, data.Schema, path, new Clamp3SaveOptions { IncludeWeights = true });
-        Console.WriteLine($"Saved the pipeline with its weights: {path} ({new FileInfo(path).Length / 1024} KiB)");
-
-        // What a production app does: a fresh MLContext, the model file, a PredictionEngine.
-        var serving = new MLContext();
-        var loaded = serving.Model.LoadClamp3(path, out _);
-        var engine = serving.Model.CreatePredictionEngine<Request, Response>(loaded); // the input schema comes from Request
-        foreach (var piece in pieces.Take(5))
+        // A name unique to this run: two runs at once must not overwrite each other's model file.
+        string path = Path.Combine(Path.GetTempPath(), $"clamp3-mode-probe-{Guid.NewGuid():N}.zip");
+        try
         {
-            var response = engine.Predict(new Request { MidiPath = piece.MidiPath });
-            Console.WriteLine($"{Path.GetFileName(piece.MidiPath),-34} → {response.PredictedMode} (catalog: {piece.Mode})");
+            ml.Model.SaveClamp3(model, data.Schema, path, new Clamp3SaveOptions { IncludeWeights = true });
+            Console.WriteLine($"Saved the pipeline with its weights: {path} ({new FileInfo(path).Length / 1024} KiB)");
+
+            // What a production app does: a fresh MLContext, the model file, a PredictionEngine. The included weights are
+            // unpacked (checked against their SHA-256) into the user's private cache folder, shared by later loads.
+            var serving = new MLContext();
+            var loaded = serving.Model.LoadClamp3(path, out _);
+            var engine = serving.Model.CreatePredictionEngine<Request, Response>(loaded); // the input schema comes from Request
+            foreach (var piece in pieces.Take(5))
+            {
+                var response = engine.Predict(new Request { MidiPath = piece.MidiPath });
+                Console.WriteLine($"{Path.GetFileName(piece.MidiPath),-34} → {response.PredictedMode} (catalog: {piece.Mode})");
+            }
+        }
+        finally
+        {
+            File.Delete(path);
         }
     }
 }

@@ -1,6 +1,7 @@
 // QuickStart: fine-tune a small CLaMP 3 on the real corpus in ../shared/data/real (ABC tunes → interleaved ABC, MIDI → MTF,
 // with their text descriptions), then search music by text and compare the retrieval MRR before and after training.
-//   dotnet run --project samples/QuickStart -c Release [-- --minutes 2 --epochs 200]
+//   dotnet run --project samples/QuickStart -c Release [-- --epochs 200 --output DIR --minutes N --device cpu|cuda]
+// Training is bounded by --epochs (the same result on any machine); --minutes adds an optional wall-clock cap.
 using System.Diagnostics;
 using System.Text.Json;
 using ClaMP3.ML.Inference;
@@ -11,16 +12,27 @@ using ClaMP3.ML.Retrieval;
 using ClaMP3.ML.Tokenization;
 using ClaMP3.ML.Training;
 
-double minutes = 2;
-int epochs = 200; // about 30 s on an idle 2-core machine; the --minutes cap stops it earlier on a busy one
+double? minutes = null;
+int epochs = 200; // about 30 s on an idle 2-core machine
+string device = "cpu"; // "cuda" needs a CUDA libtorch package instead of libtorch-cpu-linux-x64 (README, "GPU")
+// A fresh folder per run, so that two runs at once never share (or delete) each other's checkpoints.
+string output = Path.Combine(Path.GetTempPath(), "clamp3-quickstart-" + Guid.NewGuid().ToString("N"));
+if (args.Length % 2 != 0) { Console.Error.WriteLine($"option {args[^1]} needs a value (use --epochs N, --output DIR, --minutes N, --device cpu|cuda)"); return 2; }
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
     switch (args[i])
     {
         case "--minutes": minutes = double.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture); break;
         case "--epochs": epochs = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture); break;
-        default: Console.Error.WriteLine($"unknown option {args[i]} (use --minutes N, --epochs N)"); return 2;
+        case "--output": output = Path.GetFullPath(args[i + 1]); break;
+        case "--device": device = args[i + 1]; break;
+        default: Console.Error.WriteLine($"unknown option {args[i]} (use --epochs N, --output DIR, --minutes N, --device cpu|cuda)"); return 2;
     }
+}
+if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any())
+{
+    Console.Error.WriteLine($"{output} is not empty; give an empty or new --output folder.");
+    return 2;
 }
 
 // ../shared relative to the repository root (the folder holding ClaMP3.ML.sln).
@@ -61,7 +73,7 @@ Console.WriteLine($"Corpus: {pairs.Count} pieces with text and music ({rejected}
 var queries = pairs.Select(p => p.Text).ToList();
 RetrievalMetrics Evaluate(string weights, string? configPath, bool show)
 {
-    using var embedder = Clamp3Embedder.Load(new Clamp3EmbedderOptions(weights) { ConfigPath = configPath, TokenizerPath = tokenizer });
+    using var embedder = Clamp3Embedder.Load(new Clamp3EmbedderOptions(weights) { ConfigPath = configPath, TokenizerPath = tokenizer, Device = device });
     var text = embedder.EmbedTexts(queries);
     var music = embedder.EmbedScores(pairs.Select(p => p.Scores![0]).ToList());
     var metrics = RetrievalEvaluator.Evaluate(
@@ -88,17 +100,15 @@ Console.WriteLine($"  MRR {before.MeanReciprocalRank:F3}, Hit@1 {before.HitAt1:F
 // 2. Contrastive training. The official recipe (raw features, logit scale 1, lr 1e-5) needs far more steps than a few
 // minutes on a CPU give; this demo uses the trainer's CLIP-style option (normalised features, learnable temperature), a
 // higher lr, and the evaluation inputs themselves (no random truncation), i.e. held-in retrieval.
-string output = Path.Combine(Path.GetTempPath(), "clamp3-quickstart");
-if (Directory.Exists(output)) Directory.Delete(output, recursive: true);
 var options = new Clamp3TrainerOptions
 {
     CheckpointPath = checkpoint, ConfigPath = config, TokenizerPath = tokenizer, MusicModality = Modality.Symbolic,
     OutputDirectory = output, Epochs = epochs, BatchSize = 8, LearningRate = 1e-3, EvalSplit = 0, SaveEvery = 0,
     Loss = new ContrastiveLossOptions { NormalizeFeatures = true, LearnableTemperature = true },
     RandomTruncation = false, TextDropout = false,
-    MaxDuration = TimeSpan.FromMinutes(minutes), Seed = 1,
+    MaxDuration = minutes is { } m ? TimeSpan.FromMinutes(m) : null, Seed = 1, Device = device,
 };
-Console.WriteLine($"\nTraining for up to {epochs} epochs or {minutes} min on the CPU (batch {options.BatchSize}, lr {options.LearningRate})…");
+Console.WriteLine($"\nTraining for {epochs} epochs{(minutes is { } cap ? $" (at most {cap} min)" : "")} on {device} (batch {options.BatchSize}, lr {options.LearningRate})…");
 var clock = Stopwatch.StartNew();
 var progress = new EpochPrinter();
 var result = Clamp3TrainingLoop.Train(pairs, options, progress: progress);

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using System.Xml;
+using ClaMP3.ML.IO;
 using ClaMP3.ML.Preprocessing;
 
 namespace ClaMP3.ML.MusicXml;
@@ -42,10 +43,11 @@ public static class Xml2Abc
             using (zip)
             {
                 var entry = FirstScoreEntry(zip);
+                long length = new FileInfo(path).Length;
                 return Run(() =>
                 {
                     if (entry == null) throw new PythonStyleException("NameError", "name 'fobj' is not defined");
-                    using var s = entry.Open();
+                    using var s = OpenScore(entry, length, path);
                     return XmlElementNode.Parse(null, s);
                 }, fnm, path, options);
             }
@@ -62,12 +64,30 @@ public static class Xml2Abc
     {
         using var zip = new ZipArchive(mxl, ZipArchiveMode.Read, leaveOpen: true);
         var entry = FirstScoreEntry(zip);
+        long length = mxl.CanSeek ? mxl.Length : long.MaxValue;
         return Run(() =>
         {
             if (entry == null) throw new PythonStyleException("NameError", "name 'fobj' is not defined");
-            using var s = entry.Open();
+            using var s = OpenScore(entry, length, "stdin.mxl");
             return XmlElementNode.Parse(null, s);
         }, "stdin", "stdin.mxl", options);
+    }
+
+    /// <summary>Scores far beyond any real one, and members inflating beyond their declared size, are refused before
+    /// they are parsed (a small .mxl must not become gigabytes of XML in memory).</summary>
+    private const long MaxScoreBytes = 256L << 20;
+    private const long FreelyInflatingScoreBytes = 16L << 20;
+
+    private static Stream OpenScore(ZipArchiveEntry entry, long archiveLength, string source)
+    {
+        try
+        {
+            return SafeArchive.OpenBounded(entry, archiveLength, MaxScoreBytes, source, FreelyInflatingScoreBytes);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ConversionRejectedException(e.Message, e);
+        }
     }
 
     /// <summary>The script's choice of score in an .mxl: the first member (in archive order) whose name does not start

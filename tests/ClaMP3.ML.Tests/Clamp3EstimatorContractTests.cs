@@ -40,23 +40,23 @@ public class Clamp3EstimatorContractTests
         var ml = new MLContext(seed: 1);
         var data = Data(ml);
         var shape = ClaMP3.ML.Transforms.Core.SchemaShapes.FromSchema(data.Schema);
-        var cases = new (string Name, IEstimator<ITransformer> Good, IEstimator<ITransformer> WrongType, string Output, DataViewType Expected)[]
+        var cases = new (string Name, IEstimator<ITransformer> Good, IEstimator<ITransformer> WrongType, string WrongColumn, string Output, DataViewType Expected)[]
         {
-            ("text", ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Text, "Text")), ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Text, "Number")),
+            ("text", ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Text, "Text")), ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Text, "Number")), "Number",
                 "Features", new VectorDataViewType(NumberDataViewType.Single, 24)),
-            ("score", ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Score, "Text")), ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Score, "Mert")),
+            ("score", ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Score, "Text")), ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Score, "Mert")), "Mert",
                 "Features", new VectorDataViewType(NumberDataViewType.Single, 24)),
-            ("audio", ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Audio, "Mert")), ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Audio, "Text")),
+            ("audio", ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Audio, "Mert")), ml.Transforms.FeaturizeClamp3(Options(Clamp3Modality.Audio, "Text")), "Text",
                 "Features", new VectorDataViewType(NumberDataViewType.Single, 24)),
             ("zero-shot", ml.Transforms.Clamp3ZeroShotClassify(new Clamp3ZeroShotOptions { Music = Options(Clamp3Modality.Score, "Text"), Labels = new[] { "a", "b" } }),
-                ml.Transforms.Clamp3ZeroShotClassify(new Clamp3ZeroShotOptions { Music = Options(Clamp3Modality.Score, "Number"), Labels = new[] { "a", "b" } }),
+                ml.Transforms.Clamp3ZeroShotClassify(new Clamp3ZeroShotOptions { Music = Options(Clamp3Modality.Score, "Number"), Labels = new[] { "a", "b" } }), "Number",
                 "PredictedLabel", TextDataViewType.Instance),
-            ("abc2interleaved", ml.Transforms.ConvertAbcToInterleaved(inputColumnName: "Text"), ml.Transforms.ConvertAbcToInterleaved(inputColumnName: "Number"),
+            ("abc2interleaved", ml.Transforms.ConvertAbcToInterleaved(inputColumnName: "Text"), ml.Transforms.ConvertAbcToInterleaved(inputColumnName: "Number"), "Number",
                 "Music", TextDataViewType.Instance),
-            ("midi2mtf", ml.Transforms.ConvertMidiToMtf(inputColumnName: "Text"), ml.Transforms.ConvertMidiToMtf(inputColumnName: "Mert"),
+            ("midi2mtf", ml.Transforms.ConvertMidiToMtf(inputColumnName: "Text"), ml.Transforms.ConvertMidiToMtf(inputColumnName: "Mert"), "Mert",
                 "Music", TextDataViewType.Instance),
         };
-        foreach (var (name, good, wrong, output, expected) in cases)
+        foreach (var (name, good, wrong, wrongColumn, output, expected) in cases)
         {
             var outShape = good.GetOutputSchema(shape);
             var column = outShape.Single(c => c.Name == output);
@@ -66,7 +66,7 @@ public class Clamp3EstimatorContractTests
             Assert.IsTrue(outShape.Any(c => c.Name == "Number"), $"{name}: input columns pass through");
             var e1 = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => wrong.GetOutputSchema(shape), name);
             Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => wrong.Fit(data), name);
-            StringAssert.Contains(e1.Message, "'", $"{name}: the message names the column");
+            StringAssert.Contains(e1.Message, $"'{wrongColumn}'", $"{name}: the message names the column");
         }
     }
 

@@ -130,10 +130,11 @@ public sealed class MertBenchCommand : IBenchmarkCommand
             long outTime = (time - conv.Kernel) / conv.Stride + 1;
             using var scope = NewDisposeScope();
             var x = randn(batch, time, conv.InChannels, device: device);
+            conv.Algorithm = MertConvAlgorithm.Gemm;
             double gemm = TimeBest(() => conv.call(x).Dispose(), device);
-            conv.UseNativeConv = true;
+            conv.Algorithm = MertConvAlgorithm.Conv1d;
             double native = TimeBest(() => conv.call(x).Dispose(), device);
-            conv.UseNativeConv = false;
+            conv.Algorithm = MertConvAlgorithm.Auto;
             double gf = layerFlops[i] * batch / 1e9;
             gemmTotal += gemm;
             nativeTotal += native;

@@ -68,15 +68,15 @@ public sealed class EmbedCommand : ICliCommand
             Kind = options.Global ? FeatureKind.Global : FeatureKind.Sequence,
             Warn = line => stderr.WriteLine($"warning: {line}"),
         };
-        var progress = new Progress(batch.Items.Count, stdout);
+        var progress = new Progress(batch.Items.Count, stdout, options.Device);
         var report = job.Run(batch, r => { CliErrors.Report(r, stderr); progress.Add(r); });
         progress.Finish();
         if (shard is { } spec) return ShardedEmbedding.Finish(spec, options, report, embedder.GlobalDimension, stdout, stderr);
         return CliErrors.ExitCode(report, "input files", stderr);
     });
 
-    /// <summary>A progress line every 2 s and at the end: <c>[done/total] N embedded, N skipped, N failed, r files/s</c>.</summary>
-    private sealed class Progress(int total, TextWriter stdout)
+    /// <summary>A progress line every 2 s and at the end: <c>[done/total] N embedded, N skipped, N failed, r files/s; device and its memory in use</c>.</summary>
+    private sealed class Progress(int total, TextWriter stdout, string device)
     {
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private TimeSpan _lastReport = TimeSpan.Zero;
@@ -103,7 +103,7 @@ public sealed class EmbedCommand : ICliCommand
             _lastReport = _clock.Elapsed;
             _lastReportedDone = Done;
             double seconds = Math.Max(_clock.Elapsed.TotalSeconds, 1e-9);
-            stdout.WriteLine($"[{Done}/{total}] {_succeeded} embedded, {_skipped} skipped, {_failed} failed, {_succeeded / seconds:F2} files/s");
+            stdout.WriteLine($"[{Done}/{total}] {_succeeded} embedded, {_skipped} skipped, {_failed} failed, {_succeeded / seconds:F2} files/s; {DeviceStatus.Describe(device)}");
         }
     }
 }

@@ -74,7 +74,8 @@ public sealed class MertCommand : ICliCommand
                 audioSeconds += features.AudioSeconds;
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"[{index + 1}/{plan.Items.Count}] {item.InputPath} -> {item.OutputPath} ({features.Windows} windows, {features.AudioSeconds:0.0} s audio, " +
-                    $"{features.AudioSeconds / fileClock.Elapsed.TotalSeconds:0.0} audio-s/s; total {audioSeconds / clock.Elapsed.TotalSeconds:0.0} audio-s/s)"));
+                    $"{features.AudioSeconds / fileClock.Elapsed.TotalSeconds:0.0} audio-s/s; total {audioSeconds / clock.Elapsed.TotalSeconds:0.0} audio-s/s, " +
+                    $"{(index + 1) / clock.Elapsed.TotalSeconds:0.00} files/s; {DeviceStatus.Describe(device)})"));
             }, r =>
             {
                 index++;

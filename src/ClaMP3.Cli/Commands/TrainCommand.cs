@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ClaMP3.ML.Inference;
 using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Training;
 
@@ -86,7 +87,7 @@ public sealed class TrainCommand : ICliCommand
             var train = M4RagJsonl.ToPairs(items, dataDir, options.MusicModality, audioDim, m => { if (m.Contains("skipped")) Skip(m); else Log(m); });
             var eval = evalJsonl is null ? null : M4RagJsonl.ToPairs(M4RagJsonl.Read(evalJsonl, Log), dataDir, options.MusicModality, audioDim, Log);
             Console.WriteLine($"{train.Count} training pairs{(eval is null ? "" : $", {eval.Count} evaluation pairs")}; device {options.Device}");
-            var progress = new ConsoleProgress();
+            var progress = new ConsoleProgress(options.Device);
             var result = Clamp3TrainingLoop.Train(train, options, eval, progress, Log, cts.Token);
             Console.WriteLine($"{(result.Cancelled ? "Stopped" : "Done")}: {result.EpochsDone} epochs, best epoch {result.BestEpoch} (eval loss {result.MinEvalLoss:F4}), {result.SkippedPairs + skippedRows} rows skipped");
             Console.WriteLine($"best: {result.BestCheckpoint}\nlatest (resume): {result.LatestCheckpoint}");
@@ -104,8 +105,8 @@ public sealed class TrainCommand : ICliCommand
     }
 
     /// <summary>Synchronous (System.Progress posts to the thread pool and would reorder lines).</summary>
-    private sealed class ConsoleProgress : IProgress<TrainingProgress>
+    private sealed class ConsoleProgress(string device) : IProgress<TrainingProgress>
     {
-        public void Report(TrainingProgress value) => Console.WriteLine(value);
+        public void Report(TrainingProgress value) => Console.WriteLine($"{value}; {DeviceStatus.Describe(device)}");
     }
 }

@@ -32,7 +32,7 @@ public sealed class TorchClamp3Engine : IClamp3Engine
     {
         ArgumentNullException.ThrowIfNull(options);
         TorchDevice.Parse(options.Device); // a bad device is reported before the checkpoint is read
-        var model = Clamp3ModelLoader.Load(options.CheckpointPath, options.ConfigPath).Model;
+        var model = Clamp3ModelLoader.Load(options.CheckpointPath, options.ConfigPath, options.AllowNonFiniteWeights).Model;
         try
         {
             return new TorchClamp3Engine(model, options.Device, options.Precision);

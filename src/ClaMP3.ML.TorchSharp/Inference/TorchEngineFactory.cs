@@ -7,5 +7,6 @@ namespace ClaMP3.ML.Inference;
 public sealed class TorchEngineFactory : IClamp3EngineFactory
 {
     public IClamp3Engine CreateClamp3(Clamp3EmbedderOptions options) => TorchClamp3Engine.Load(options);
-    public IMertEngine CreateMert(string modelDirectory, string device) => TorchMertEngine.Load(modelDirectory, device);
+    public IMertEngine CreateMert(string modelDirectory, string device, bool allowNonFiniteWeights = false) =>
+        TorchMertEngine.Load(modelDirectory, device, allowNonFiniteWeights);
 }

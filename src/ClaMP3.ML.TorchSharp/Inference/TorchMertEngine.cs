@@ -21,11 +21,11 @@ public sealed class TorchMertEngine : IMertEngine
         this.ownsModel = ownsModel;
     }
 
-    /// <summary>Loads an HF MERT folder (see <see cref="MertPretrained.Load(string, string)"/>).</summary>
-    public static TorchMertEngine Load(string modelDirectory, string device = "cpu")
+    /// <summary>Loads an HF MERT folder (see <see cref="MertPretrained.Load(string, string, bool)"/>).</summary>
+    public static TorchMertEngine Load(string modelDirectory, string device = "cpu", bool allowNonFiniteWeights = false)
     {
         TorchDevice.Parse(device);
-        return new TorchMertEngine(MertPretrained.Load(modelDirectory, device), device);
+        return new TorchMertEngine(MertPretrained.Load(modelDirectory, device, allowNonFiniteWeights), device);
     }
 
     public MusicHubertModel Model { get; }

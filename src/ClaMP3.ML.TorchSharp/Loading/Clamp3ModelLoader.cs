@@ -17,12 +17,13 @@ public static class Clamp3ModelLoader
     /// Reads the checkpoint, picks the config (in order: <paramref name="configPath"/>; a <c>config.json</c> beside the
     /// checkpoint whose <c>checkpoint</c> field names this file; otherwise inferred from the tensor shapes), checks that
     /// config and checkpoint agree (naming the first tensor and field that differ), and copies every tensor by name.
-    /// The model is left on the CPU in float32 and in eval mode.
+    /// The model is left on the CPU in float32 and in eval mode. Weights holding NaN or ±Inf are refused (naming the
+    /// tensor) unless <paramref name="allowNonFiniteWeights"/> is set.
     /// </summary>
-    public static LoadedClamp3Model Load(string checkpointPath, string? configPath = null)
+    public static LoadedClamp3Model Load(string checkpointPath, string? configPath = null, bool allowNonFiniteWeights = false)
     {
         if (!File.Exists(checkpointPath)) throw new FileNotFoundException($"CLaMP 3 checkpoint not found: {checkpointPath}", checkpointPath);
-        var stateDict = CheckpointReader.Read(checkpointPath);
+        var stateDict = CheckpointReader.Read(checkpointPath, allowNonFiniteWeights);
         var shapes = stateDict.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal);
         var description = $"checkpoint {checkpointPath}";
         Clamp3CheckpointInspector.RequireClamp3(shapes, description);

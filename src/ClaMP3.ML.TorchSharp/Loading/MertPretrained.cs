@@ -13,8 +13,9 @@ public static class MertPretrained
 
     private const string PosConv = "encoder.pos_conv_embed.conv.";
 
-    /// <summary>From a model folder (or a weights file inside one).</summary>
-    public static MusicHubertModel Load(string modelDir, string device = "cpu")
+    /// <summary>From a model folder (or a weights file inside one). Weights holding NaN or ±Inf are refused, naming the
+    /// tensor, unless <paramref name="allowNonFiniteWeights"/> is set.</summary>
+    public static MusicHubertModel Load(string modelDir, string device = "cpu", bool allowNonFiniteWeights = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelDir);
         string dir = modelDir;
@@ -33,14 +34,14 @@ public static class MertPretrained
         MertConfig.Load(config); // a non-MERT config (e.g. a CLaMP 3 folder) is reported before looking for weights
         weights ??= WeightFiles.Select(f => Path.Combine(dir, f)).FirstOrDefault(File.Exists)
                     ?? throw new FileNotFoundException($"{dir} has no MERT weights: expected {string.Join(" or ", WeightFiles)}.");
-        return Load(config, weights, device);
+        return Load(config, weights, device, allowNonFiniteWeights);
     }
 
     /// <summary>From an explicit config and weights file.</summary>
-    public static MusicHubertModel Load(string configPath, string weightsPath, string device)
+    public static MusicHubertModel Load(string configPath, string weightsPath, string device, bool allowNonFiniteWeights = false)
     {
         var config = MertConfig.Load(configPath);
-        var stateDict = Normalize(CheckpointReader.Read(weightsPath), weightsPath);
+        var stateDict = Normalize(CheckpointReader.Read(weightsPath, allowNonFiniteWeights), weightsPath);
         var model = new MusicHubertModel(config);
         try
         {

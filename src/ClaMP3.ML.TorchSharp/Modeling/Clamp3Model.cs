@@ -88,6 +88,6 @@ public sealed class Clamp3Model : nn.Module
     {
         using var scope = NewDisposeScope();
         var m = mask.to(hidden.dtype).unsqueeze(-1);
-        return (hidden * m).sum(1).div(m.sum(1)).MoveToOuterDisposeScope();
+        return hidden.Times(m).sum(1).div(m.sum(1)).MoveToOuterDisposeScope();
     }
 }

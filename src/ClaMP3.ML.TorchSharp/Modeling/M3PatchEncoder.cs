@@ -17,6 +17,8 @@ public sealed class M3PatchEncoder : nn.Module
 {
     private readonly Linear patch_embedding;
     private readonly BertModel @base;
+    // Not a registered component: it holds no state of its own (its weight is set from patch_embedding per call).
+    private readonly ReusedEmbeddingBag patchBag = new();
 
     public M3PatchEncoder(BertConfig config, int patchSize) : base("M3PatchEncoder")
     {
@@ -31,6 +33,9 @@ public sealed class M3PatchEncoder : nn.Module
     public Linear PatchEmbedding => patch_embedding;
 
     /// <summary>The patch embeddings [B, S, H] of patch ids [B, S, patch_size] (int64, each in 0..127).</summary>
+    /// <remarks>One fused gather-and-sum per patch (libtorch's <c>embedding_bag</c>, mode sum) over the transposed
+    /// weight, for inference and training alike: <c>embedding_bag</c> is differentiable w.r.t. its weight, and the
+    /// table is taken from the live weight on every call, so optimizer updates are always seen.</remarks>
     public Tensor EmbedPatches(Tensor patches)
     {
         if (patches.dim() != 3 || patches.shape[2] != PatchSize)
@@ -38,44 +43,37 @@ public sealed class M3PatchEncoder : nn.Module
         using var scope = NewDisposeScope();
         long batch = patches.shape[0], length = patches.shape[1];
         var ids = patches.to(ScalarType.Int64).reshape(batch * length, PatchSize);
-        if (ids.numel() > 0)
-        {
-            // The official one_hot(num_classes=128) raises on such ids; fail the same way instead of reading another column.
-            long min = ids.min().item<long>(), max = ids.max().item<long>();
-            if (min < 0 || max >= Clamp3Config.PatchVocabSize)
-                throw new ArgumentOutOfRangeException(nameof(patches), $"Patch ids must be in 0..{Clamp3Config.PatchVocabSize - 1}, found {(min < 0 ? min : max)}.");
-        }
-        using Scalar patchSize = PatchSize; // explicit and held for the call (see KeptScalarOps)
-        var columns = ids.Plus(arange(patchSize, dtype: ScalarType.Int64, device: ids.device).Times((long)Clamp3Config.PatchVocabSize));
+        CheckPatchIds(ids);
+        var columns = ids.Plus(PatchOffsets(ids.device));
         // Row p·128+id of the transposed weight is the column the one-hot selects. Gathering rows of the strided view
-        // weight.t() reads values 32 KB apart, so the table is made contiguous first (a copy of the weight;
-        // differentiable, so training still reaches it).
+        // weight.t() reads values 32 KB apart, so the table is made contiguous first (a differentiable copy).
         var table = patch_embedding.weight!.t().contiguous();
-        long rows = batch * length, hidden = table.shape[1];
-        Tensor sum;
-        // Not in train mode: TorchSharp's EmbeddingBag constructor draws a throw-away random weight from libtorch's global
-        // generator, which would shift the dropout masks of a training forward without graph (the gradient cache's first
-        // pass) against its replay with graph.
-        if (!training && (!is_grad_enabled() || !patch_embedding.weight!.requires_grad))
-        {
-            // Inference: one fused gather-and-sum per patch (embedding_bag, mode sum), nothing [rows, patch_size, H] is made.
-            using var bag = nn.EmbeddingBag_from_pretrained(table, freeze: true, mode: EmbeddingBagMode.Sum);
-            sum = bag.forward(columns, null, null).Plus(patch_embedding.bias!);
-        }
-        else
-        {
-            // Training: a plain gather and sum (differentiable w.r.t. the weight), over blocks of patches that keep
-            // the [rows, patch_size, H] intermediate near 32 MB.
-            long block = Math.Max(1, (1L << 23) / ((long)PatchSize * hidden));
-            var parts = new List<Tensor>();
-            for (long start = 0; start < rows; start += block)
-            {
-                long count = Math.Min(block, rows - start);
-                parts.Add(table.index_select(0, columns.narrow(0, start, count).reshape(-1)).view(count, PatchSize, hidden).sum(1));
-            }
-            sum = (parts.Count == 1 ? parts[0] : cat(parts, 0)).Plus(patch_embedding.bias!);
-        }
+        var sum = patchBag.Sum(table, columns).Plus(patch_embedding.bias!);
         return sum.reshape(batch, length, table.shape[1]).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The official <c>one_hot(num_classes=128)</c> raises on ids outside 0..127; fail the same way instead
+    /// of reading another column. One device sync (the check), the min/max only on failure.</summary>
+    private static void CheckPatchIds(Tensor ids)
+    {
+        if (ids.numel() == 0) return;
+        using var low = ids.LessThan(0);
+        using var high = ids.GreaterOrEqual(Clamp3Config.PatchVocabSize);
+        using var bad = low.logical_or(high);
+        using var any = bad.any();
+        if (!any.item<bool>()) return;
+        long min = ids.min().item<long>(), max = ids.max().item<long>();
+        throw new ArgumentOutOfRangeException("patches", $"Patch ids must be in 0..{Clamp3Config.PatchVocabSize - 1}, found {(min < 0 ? min : max)}.");
+    }
+
+    /// <summary>p·128 for each position p of a patch: added to the ids, they index the one-hot's columns.</summary>
+    private Tensor PatchOffsets(Device device) =>
+        KeptScalarOps.Arange(0, (long)PatchSize * Clamp3Config.PatchVocabSize, Clamp3Config.PatchVocabSize, device);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) patchBag.Dispose();
+        base.Dispose(disposing);
     }
 
     /// <summary><c>last_hidden_state</c> [B, S, H] for patch ids [B, S, patch_size] and a float mask [B, S].</summary>

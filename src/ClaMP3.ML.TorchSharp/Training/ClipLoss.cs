@@ -31,8 +31,7 @@ public static class ClipLoss
             logitsTm = logitScale.mul(logitsTm);
             logitsMt = logitScale.mul(logitsMt);
         }
-        using Scalar count = t.shape[0]; // explicit and held: an implicit Scalar can be finalised mid-call (KeptScalarOps)
-        var labels = arange(count, dtype: ScalarType.Int64, device: t.device);
+        var labels = KeptScalarOps.Arange(t.shape[0], t.device);
         var loss = nn.functional.cross_entropy(logitsTm, labels).Plus(nn.functional.cross_entropy(logitsMt, labels)).DividedBy(2);
         return (loss.MoveToOuterDisposeScope(), logitsTm.MoveToOuterDisposeScope(), logitsMt.MoveToOuterDisposeScope());
     }

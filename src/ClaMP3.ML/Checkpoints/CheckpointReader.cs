@@ -12,7 +12,16 @@ public static class CheckpointReader
     /// a wrapper dict such as CLaMP 3's <c>{'model', 'epoch', 'min_eval_loss', …}</c> (its other non-tensor entries
     /// become <see cref="StateDict.Metadata"/>), or a safetensors file. Only the state dict's tensors are read.
     /// </summary>
-    public static StateDict Read(string path)
+    /// <remarks>Floating-point tensors holding NaN or ±Inf are refused with an <see cref="InvalidDataException"/>
+    /// naming the tensor, unless <paramref name="allowNonFinite"/> is set (e.g. to inspect a diverged checkpoint).</remarks>
+    public static StateDict Read(string path, bool allowNonFinite = false)
+    {
+        var stateDict = ReadUnchecked(path);
+        if (!allowNonFinite) FiniteValues.Require(stateDict, path);
+        return stateDict;
+    }
+
+    private static StateDict ReadUnchecked(string path)
     {
         switch (Sniff(path))
         {

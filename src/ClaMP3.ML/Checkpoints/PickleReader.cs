@@ -25,6 +25,9 @@ internal sealed class StorageRef
     public required TensorDType? DType { get; init; }
     public required long Numel { get; init; }
     public required Func<StorageRef, TensorDType, byte[]> Load { get; init; }
+    /// <summary>Bytes of the storage that the tensors built on it address (the furthest element + 1), known once the
+    /// whole pickle is read: a compressed storage entry larger than this is refused rather than inflated.</summary>
+    public long RequiredBytes { get; set; }
 }
 
 /// <summary>A tensor view on a storage (what <c>_rebuild_tensor_v2</c> describes); data is copied out on <see cref="Materialize"/>.</summary>
@@ -243,6 +246,8 @@ internal sealed class PickleReader
             throw Error($"REDUCE at byte {opPos}: {g.FullName} got {a.Length} arguments, expected {(min == max ? min.ToString() : $"{min} to {max}")}");
     }
 
+    private const long MaxRepeatingViewBytes = 64L << 20;
+
     private TensorRef RebuildTensor(object? storage, object? dtypeArg, object? offset, object? size, object? stride, int opPos)
     {
         if (storage is not StorageRef s) throw Error($"REDUCE at byte {opPos}: a tensor's storage is a {Describe(storage)}, not a persistent storage reference");
@@ -275,6 +280,10 @@ internal sealed class PickleReader
                 throw Error($"REDUCE at byte {opPos}: {view} reaches past the end of the storage ({storageElements} elements)");
             if (checked(count * dtype.ElementSize()) > Array.MaxLength)
                 throw Error($"REDUCE at byte {opPos}: {view} is larger than one .NET array can hold");
+            // A view repeating elements (stride 0) would be copied out in full: bound it by its storage.
+            if (count > storageElements && checked(count * dtype.ElementSize()) > MaxRepeatingViewBytes)
+                throw Error($"REDUCE at byte {opPos}: {view} addresses {count} elements of a {storageElements}-element storage (a repeating view too large to copy out)");
+            if (count > 0) s.RequiredBytes = Math.Max(s.RequiredBytes, checked((last + 1) * dtype.ElementSize()));
         }
         catch (OverflowException)
         {

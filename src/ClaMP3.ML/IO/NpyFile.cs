@@ -22,7 +22,16 @@ public sealed class NpyArray
     public long[] Shape { get; }
     /// <summary>Raw little-endian element bytes in C order.</summary>
     public byte[] Data { get; }
-    public long Length => Shape.Aggregate(1L, (a, b) => a * b);
+    public long Length => Shape.Aggregate(1L, (a, b) => checked(a * b));
+
+    /// <summary>Float data as float32, refusing NaN and ±Inf with an error naming <paramref name="source"/>
+    /// (features read from disk: one non-finite value makes every result computed from them NaN).</summary>
+    public float[] ToFiniteFloat32(string source)
+    {
+        var values = ToFloat32();
+        Checkpoints.FiniteValues.Require(values, source, $"the {DType} array ({string.Join(", ", Shape)})");
+        return values;
+    }
 
     public float[] ToFloat32() => DType switch
     {
@@ -74,6 +83,9 @@ public static class NpyFile
         }
     }
 
+    /// <summary>Headers longer than this are refused before they are read (numpy itself refuses over 10,000 bytes by default).</summary>
+    private const int MaxHeaderBytes = 1 << 20;
+
     public static NpyArray Read(Stream stream)
     {
         var reader = new BinaryReader(stream);
@@ -82,8 +94,11 @@ public static class NpyFile
             throw new InvalidDataException("not a .npy file (bad magic).");
         int major = reader.ReadByte();
         reader.ReadByte();
-        int headerLength = major == 1 ? reader.ReadUInt16() : (int)reader.ReadUInt32();
-        var headerBytes = reader.ReadBytes(headerLength);
+        if (major is < 1 or > 3) throw new InvalidDataException($"unsupported .npy format version {major}.");
+        long headerLength = major == 1 ? reader.ReadUInt16() : reader.ReadUInt32();
+        if (headerLength > MaxHeaderBytes || (stream.CanSeek && headerLength > stream.Length - stream.Position))
+            throw new InvalidDataException($"the .npy header declares {headerLength} bytes, more than the file holds or the {MaxHeaderBytes}-byte limit.");
+        var headerBytes = reader.ReadBytes((int)headerLength);
         if (headerBytes.Length < headerLength) throw new EndOfStreamException();
         string header = (major >= 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(headerBytes);
 
@@ -97,27 +112,73 @@ public static class NpyFile
         if (order.Groups[1].Value == "True")
             throw new InvalidDataException("Fortran-order .npy arrays are not supported; save with C order.");
         string dtype = descr.Groups[2].Value;
-        long[] shape = shapeMatch.Groups[1].Value
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(ParseDimension).ToArray();
-        int itemSize = ItemSize(dtype);
-        // The header is not trusted: a product that overflows must not wrap round to a small size.
-        long byteCount = itemSize;
-        foreach (var d in shape)
+        long[] shape = ParseShape(shapeMatch.Groups[1].Value);
+        long byteCount = DataBytes(shape, ItemSize(dtype), shapeMatch.Groups[1].Value);
+        // The declared size is checked against what the file holds before anything is allocated.
+        if (stream.CanSeek)
         {
-            if (d != 0 && byteCount > int.MaxValue / d) throw new InvalidDataException($"the .npy array ({string.Join(", ", shape)}) is larger than 2 GB.");
-            byteCount *= d;
+            long remaining = stream.Length - stream.Position;
+            if (byteCount > remaining)
+                throw new InvalidDataException($"truncated .npy data: the shape ({string.Join(", ", shape)}) needs {byteCount} bytes, the file holds {remaining}.");
+            if (byteCount < remaining)
+                throw new InvalidDataException($"the .npy file holds {remaining - byteCount} bytes beyond the {byteCount} its shape ({string.Join(", ", shape)}) needs (corrupt or not what the header says).");
         }
-        var data = reader.ReadBytes((int)byteCount);
+        var data = ReadUpTo(stream, byteCount);
         if (data.Length < byteCount)
             throw new InvalidDataException($"truncated .npy data: expected {byteCount} bytes, found {data.Length}.");
         return new NpyArray(dtype, shape, data);
     }
 
-    private static long ParseDimension(string text) =>
-        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long d)
-            ? d
-            : throw new InvalidDataException($"bad .npy shape dimension '{text}'.");
+    private static long[] ParseShape(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var shape = new long[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            // numpy may write Python 2 longs as "3L".
+            string part = parts[i].EndsWith('L') ? parts[i][..^1] : parts[i];
+            if (!long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out shape[i]))
+                throw new InvalidDataException($"the .npy shape ({text}) has an invalid dimension '{parts[i]}'.");
+        }
+        return shape;
+    }
+
+    /// <summary>The data size a shape needs, computed without overflow and bounded by what one array can hold.</summary>
+    private static long DataBytes(long[] shape, int itemSize, string text)
+    {
+        try
+        {
+            long bytes = itemSize;
+            foreach (var d in shape) bytes = checked(bytes * d);
+            if (bytes > Array.MaxLength) throw new InvalidDataException($"the .npy shape ({text}) needs {bytes} bytes, more than one array can hold.");
+            return bytes;
+        }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"the .npy shape ({text}) overflows: its element count is not representable.");
+        }
+    }
+
+    /// <summary>Reads <paramref name="count"/> bytes or up to the end, growing the buffer as data arrives (a
+    /// non-seekable stream cannot be checked against its length first).</summary>
+    private static byte[] ReadUpTo(Stream stream, long count)
+    {
+        if (stream.CanSeek)
+        {
+            var data = new byte[count];
+            int got = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
+            return got == data.Length ? data : data[..got];
+        }
+        using var buffer = new MemoryStream();
+        var chunk = new byte[1 << 16];
+        while (buffer.Length < count)
+        {
+            int n = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, count - buffer.Length));
+            if (n == 0) break;
+            buffer.Write(chunk, 0, n);
+        }
+        return buffer.ToArray();
+    }
 
     public static void WriteFloat32(string path, ReadOnlySpan<float> values, params long[] shape) =>
         Write(path, "f4", shape, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));

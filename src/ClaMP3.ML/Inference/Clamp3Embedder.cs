@@ -1,3 +1,4 @@
+using ClaMP3.ML.Checkpoints;
 using ClaMP3.ML.Inference.Engines;
 using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Tokenization;
@@ -28,6 +29,8 @@ public sealed record Clamp3EmbedderOptions(string CheckpointPath)
     /// <summary>Segments per forward pass. Segments of all items in one call are batched together.</summary>
     public int BatchSize { get; init; } = 8;
     public Clamp3Precision Precision { get; init; } = Clamp3Precision.Float32;
+    /// <summary>Load checkpoints whose weights hold NaN or ±Inf (refused by default: every embedding would be NaN).</summary>
+    public bool AllowNonFiniteWeights { get; init; }
     /// <summary>A folder of ONNX models exported from the checkpoint (<c>clamp3 export onnx</c>): when set, the embedder
     /// runs on ONNX Runtime instead of TorchSharp.</summary>
     public string? OnnxDirectory { get; init; }
@@ -200,6 +203,8 @@ public sealed class Clamp3Embedder : IDisposable
             throw new ArgumentException($"MERT features must have {width} columns (the audio hidden size), got {mertFeatures.Columns}.", nameof(mertFeatures));
         if (mertFeatures.Rows < 0 || mertFeatures.Values.LongLength != (long)mertFeatures.Rows * mertFeatures.Columns)
             throw new ArgumentException($"A {mertFeatures.Rows}×{mertFeatures.Columns} feature matrix needs {(long)mertFeatures.Rows * mertFeatures.Columns} values, got {mertFeatures.Values.LongLength}.", nameof(mertFeatures));
+        if (FiniteValues.FirstNonFinite(mertFeatures.Values) is var bad and >= 0)
+            throw new ArgumentException($"MERT features hold NaN or Inf (first at element {bad}); every embedding computed from them would be NaN.", nameof(mertFeatures));
         var rows = Clamp3Inputs.FrameAudioRows(mertFeatures.Values, mertFeatures.Rows, width);
         var warnings = mertFeatures.Rows == 0 ? new[] { "no feature rows: only the two zero frame rows are embedded" } : Array.Empty<string>();
         return new PreparedInput(Modality.Audio, mertFeatures.Rows + 2, null, null, rows, width, warnings);
@@ -250,6 +255,10 @@ public sealed class Clamp3Embedder : IDisposable
                 var items = Enumerable.Range(0, inputs.Count).Where(i => inputs[i].Modality == modality).ToList();
                 if (items.Count > 0) EmbedModality(inputs, items, modality, kind, results);
             }
+            // Never hand out NaN silently (e.g. activations overflowing in bfloat16).
+            for (int i = 0; i < results.Length; i++)
+                if (FiniteValues.FirstNonFinite(results[i].Values) is var bad and >= 0)
+                    throw new InvalidOperationException($"Input {i} ({inputs[i].Modality}, {inputs[i].Length} items) gave non-finite features (first at element {bad}); refused rather than returned.");
             return results;
         }
     }

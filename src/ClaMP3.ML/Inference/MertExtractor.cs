@@ -28,8 +28,10 @@ public sealed class MertExtractor : IDisposable
     }
 
     /// <summary>Loads an HF MERT folder (<c>config.json</c> + <c>model.safetensors</c> or <c>pytorch_model.bin</c>) on
-    /// the TorchSharp engine (needs the ClaMP3.ML.TorchSharp package).</summary>
-    public static MertExtractor Load(string modelDir, string device = "cpu") => new(Clamp3Engines.CreateMert(modelDir, device));
+    /// the TorchSharp engine (needs the ClaMP3.ML.TorchSharp package); weights holding NaN or ±Inf are refused, naming
+    /// the tensor, unless <paramref name="allowNonFiniteWeights"/> is set.</summary>
+    public static MertExtractor Load(string modelDir, string device = "cpu", bool allowNonFiniteWeights = false) =>
+        new(Clamp3Engines.CreateMert(modelDir, device, allowNonFiniteWeights));
 
     /// <summary>(W, H) features of an audio file (.wav .mp3 .flac .ogg): decode, mono, 24 kHz, normalise, 5 s windows.</summary>
     /// <exception cref="AudioDecodingException">The file cannot be decoded (the message names it).</exception>
@@ -40,10 +42,12 @@ public sealed class MertExtractor : IDisposable
     public MertLayerFeatures ExtractLayersFromFile(string path)
     {
         var normalized = MertAudioPreprocessor.Prepare(path);
-        return ExtractLayersFromWindows(MertAudioPreprocessor.Windows(normalized, path)) with
+        var features = ExtractLayersFromWindows(MertAudioPreprocessor.Windows(normalized, path)) with
         {
             AudioSeconds = normalized.Length / (double)MertAudioPreprocessor.TargetSampleRate,
         };
+        RequireFinite(features, path);
+        return features;
     }
 
     /// <summary>(W, H) features of mono samples in memory at any sample rate (resampled to 24 kHz and normalised here).</summary>
@@ -66,11 +70,17 @@ public sealed class MertExtractor : IDisposable
         ArgumentNullException.ThrowIfNull(channels);
         if (sampleRate <= 0) throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, "the sample rate must be positive.");
         var normalized = MertAudioPreprocessor.Prepare(new DecodedAudio(channels, sampleRate));
-        return ExtractLayersFromWindows(MertAudioPreprocessor.Windows(normalized)) with
+        var features = ExtractLayersFromWindows(MertAudioPreprocessor.Windows(normalized)) with
         {
             AudioSeconds = normalized.Length / (double)MertAudioPreprocessor.TargetSampleRate,
         };
+        RequireFinite(features, "audio samples");
+        return features;
     }
+
+    /// <summary>NaN or Inf in the output (from NaN samples, or overflow) would become NaN embeddings downstream: refused, naming the input.</summary>
+    private static void RequireFinite(MertLayerFeatures features, string source) =>
+        Checkpoints.FiniteValues.Require(features.Values, source, "the MERT features computed from it");
 
     /// <summary>Per-window, per-hidden-state features of already normalised 24 kHz windows: (L, W, H).</summary>
     public MertLayerFeatures ExtractLayersFromWindows(IReadOnlyList<ArraySegment<float>> windows)

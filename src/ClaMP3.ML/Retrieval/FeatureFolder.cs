@@ -34,9 +34,6 @@ public static class FeatureFolder
         var array = NpyFile.Read(file);
         if (array.Shape.Count(d => d != 1) > 1)
             throw new InvalidDataException($"{file}: shape ({string.Join(", ", array.Shape)}) is not a global feature vector; embed with --global.");
-        var vector = array.ToFloat32();
-        int bad = Array.FindIndex(vector, v => !float.IsFinite(v));
-        if (bad >= 0) throw new InvalidDataException($"{file}: the feature vector holds a non-finite value ({vector[bad]} at {bad}).");
-        return vector;
+        return array.ToFiniteFloat32(file);
     }
 }

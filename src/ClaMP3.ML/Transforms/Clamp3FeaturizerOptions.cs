@@ -38,6 +38,10 @@ public sealed class Clamp3FeaturizerOptions
     public FeatureKind FeatureKind { get; set; } = FeatureKind.Global;
     /// <summary>Rows per forward pass.</summary>
     public int BatchSize { get; set; } = 8;
+    /// <summary>Numeric precision of the encoders (saved with the pipeline).</summary>
+    public Clamp3Precision Precision { get; set; } = Clamp3Precision.Float32;
+    /// <summary>Load a checkpoint whose weights hold NaN or ±Inf (refused by default: every feature would be NaN).</summary>
+    public bool AllowNonFiniteWeights { get; set; }
     public RowErrorMode ErrorMode { get; set; } = RowErrorMode.Throw;
     /// <summary>Receives warnings (rows set to missing values); standard error when null. Not saved with the model.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -57,6 +61,8 @@ public sealed class Clamp3FeaturizerOptions
         OutputColumnName = outputColumnName,
         InputColumnName = inputColumnName,
         BatchSize = batchSize,
+        Precision = embedder.Options.Precision,
+        AllowNonFiniteWeights = embedder.Options.AllowNonFiniteWeights,
     };
 
     internal Clamp3EmbedderOptions ToEmbedderOptions() => new(CheckpointPath)
@@ -65,5 +71,7 @@ public sealed class Clamp3FeaturizerOptions
         ConfigPath = ConfigPath,
         Device = Device,
         BatchSize = BatchSize,
+        Precision = Precision,
+        AllowNonFiniteWeights = AllowNonFiniteWeights,
     };
 }

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ClaMP3.ML.IO;
 using ClaMP3.ML.Transforms.Core;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -22,8 +23,9 @@ public sealed class Clamp3LoadOptions
 {
     /// <summary>A folder searched (by file name) for weights that are neither included nor at their saved path.</summary>
     public string? WeightsDirectory { get; set; }
-    /// <summary>Where included weights are unpacked (default: a <c>clamp3-models</c> folder in the temp folder,
-    /// one subfolder per content hash, reused across loads).</summary>
+    /// <summary>Where included weights are unpacked (default: <see cref="Clamp3ModelFile.DefaultExtractDirectory"/>, a
+    /// per-user cache folder private to the user; one subfolder per content hash, reused across loads only after each
+    /// file's SHA-256 is checked again).</summary>
     public string? ExtractDirectory { get; set; }
     /// <summary>Check the SHA-256 of referenced weights (slow for 1.8 GB checkpoints); sizes are always checked.</summary>
     public bool VerifyChecksums { get; set; }
@@ -143,40 +145,50 @@ public static class Clamp3ModelFile
         options ??= new Clamp3LoadOptions();
         if (!File.Exists(path)) throw new FileNotFoundException($"Model file not found: {path}", path);
         using var zip = OpenZip(path);
+        var archive = new Archive(zip, path, new FileInfo(path).Length);
         var manifestEntry = zip.GetEntry("clamp3-pipeline.json")
             ?? throw new InvalidDataException($"{path}: not a ClaMP3.ML pipeline (no clamp3-pipeline.json). A plain ML.NET model loads with mlContext.Model.Load.");
-        JsonObject manifest;
-        using (var reader = new StreamReader(manifestEntry.Open())) manifest = JsonNode.Parse(reader.ReadToEnd())!.AsObject();
+        // Broken JSON or a value of the wrong kind surfaces as JsonException / InvalidOperationException, which Load reports.
+        var manifest = JsonNode.Parse(SafeArchive.ReadAll(manifestEntry, archive.Length, MaxManifestBytes, path)) as JsonObject
+            ?? throw new InvalidDataException($"{path}: clamp3-pipeline.json is not a JSON object.");
+        return LoadManifest(context, manifest, archive, options, out inputSchema);
+    }
+
+    private static ITransformer LoadManifest(MLContext context, JsonObject manifest, Archive archive, Clamp3LoadOptions options, out DataViewSchema inputSchema)
+    {
+        string path = archive.Path;
         if ((string?)manifest["format"] != Format)
             throw new InvalidDataException($"{path}: unsupported pipeline format '{manifest["format"]}' (this version reads {Format}).");
-        var files = manifest["files"]!.AsObject();
-        inputSchema = ReadMlNet(context, zip, "input-schema.zip", path, out _);
+        var files = Need(manifest, "files", path).AsObject();
+        inputSchema = ReadMlNet(context, archive, "input-schema.zip", out _);
         var transformers = new List<ITransformer>();
-        foreach (var segment in manifest["segments"]!.AsArray())
+        foreach (var node in Need(manifest, "segments", path).AsArray())
         {
-            switch ((string?)segment!["kind"])
+            var segment = node as JsonObject ?? throw new InvalidDataException($"{path}: a pipeline segment is not a JSON object.");
+            switch ((string?)segment["kind"])
             {
                 case "mlnet":
-                    ReadMlNet(context, zip, (string)segment["entry"]!, path, out var loaded);
+                    ReadMlNet(context, archive, Need(segment, "entry", path).GetValue<string>(), out var loaded);
                     transformers.Add(loaded);
                     break;
                 case "featurizer":
-                    transformers.Add(Clamp3FeaturizerTransformer.Create(OptionsFromJson(segment["options"]!.AsObject(), zip, files, path, options)));
+                    transformers.Add(Clamp3FeaturizerTransformer.Create(OptionsFromJson(Need(segment, "options", path).AsObject(), archive, files, options)));
                     break;
                 case "zeroshot":
-                    var json = segment["options"]!.AsObject();
+                    var json = Need(segment, "options", path).AsObject();
                     transformers.Add(Clamp3ZeroShotTransformer.Create(new Clamp3ZeroShotOptions
                     {
-                        Music = OptionsFromJson(json["music"]!.AsObject(), zip, files, path, options),
-                        Labels = json["Labels"]!.AsArray().Select(n => (string)n!).ToArray(),
+                        Music = OptionsFromJson(Need(json, "music", path).AsObject(), archive, files, options),
+                        Labels = Need(json, "Labels", path).AsArray().Select(n => n?.GetValue<string>() ?? throw new InvalidDataException($"{path}: a zero-shot label is null.")).ToArray(),
                         LabelDescriptions = json["LabelDescriptions"]?.AsArray().Select(n => (string)n!).ToArray(),
-                        ScoreColumnName = (string)json["ScoreColumnName"]!,
-                        PredictedLabelColumnName = (string)json["PredictedLabelColumnName"]!,
+                        ScoreColumnName = Need(json, "ScoreColumnName", path).GetValue<string>(),
+                        PredictedLabelColumnName = Need(json, "PredictedLabelColumnName", path).GetValue<string>(),
                     }));
                     break;
                 case "conversion":
-                    var conversion = RecordsToPaths(segment["options"]!.AsObject(), ConversionPaths, zip, files, path, options)
-                        .Deserialize<Clamp3ConversionOptions>()!;
+                    var conversion = RecordsToPaths(Need(segment, "options", path).AsObject(), ConversionPaths, archive, files, options)
+                        .Deserialize<Clamp3ConversionOptions>()
+                        ?? throw new InvalidDataException($"{path}: a conversion segment has no options.");
                     if (options.Device != null) conversion.Device = options.Device;
                     transformers.Add(Clamp3ConversionTransformer.Create(conversion));
                     break;
@@ -186,6 +198,15 @@ public static class Clamp3ModelFile
         }
         return new TransformerChain<ITransformer>(transformers.ToArray());
     }
+
+    /// <summary>The pipeline zip being loaded, with what bounds reads from it.</summary>
+    private sealed record Archive(ZipArchive Zip, string Path, long Length);
+
+    private const long MaxManifestBytes = 16L << 20;
+    private const long MaxMlNetEntryBytes = 1L << 30;
+
+    private static JsonNode Need(JsonObject json, string property, string path) =>
+        json[property] ?? throw new InvalidDataException($"{path}: clamp3-pipeline.json lacks '{property}'.");
 
     private static IEnumerable<ITransformer> Flatten(ITransformer model)
     {
@@ -221,14 +242,19 @@ public static class Clamp3ModelFile
         buffer.CopyTo(entry);
     }
 
-    private static DataViewSchema ReadMlNet(MLContext context, ZipArchive zip, string entryName, string path, out ITransformer model)
+    private static DataViewSchema ReadMlNet(MLContext context, Archive archive, string entryName, out ITransformer model)
     {
-        var entry = zip.GetEntry(entryName) ?? throw new InvalidDataException($"{path}: entry '{entryName}' is missing.");
-        using var buffer = new MemoryStream();
-        using (var stream = entry.Open()) stream.CopyTo(buffer);
-        buffer.Position = 0;
-        model = context.Model.Load(buffer, out var schema);
-        return schema;
+        var entry = archive.Zip.GetEntry(entryName) ?? throw new InvalidDataException($"{archive.Path}: entry '{entryName}' is missing.");
+        using var buffer = new MemoryStream(SafeArchive.ReadAll(entry, archive.Length, MaxMlNetEntryBytes, archive.Path), writable: false);
+        try
+        {
+            model = context.Model.Load(buffer, out var schema);
+            return schema;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"{archive.Path}: entry '{entryName}' is not a loadable ML.NET model: {e.Message}", e);
+        }
     }
 
     // ---- weights: included entries or references ----
@@ -237,8 +263,16 @@ public static class Clamp3ModelFile
         { ("CheckpointPath", false), ("TokenizerPath", false), ("ConfigPath", false), ("MertModelPath", true) };
     private static readonly (string Property, bool IsDirectory)[] ConversionPaths = { ("MertModelPath", true) };
 
-    private static JsonObject OptionsToJson(Clamp3FeaturizerOptions options, ZipArchive zip, Dictionary<string, JsonObject> files, bool include) =>
-        PathsToRecords(JsonSerializer.SerializeToNode(options)!.AsObject(), FeaturizerPaths, zip, files, include);
+    private static JsonObject OptionsToJson(Clamp3FeaturizerOptions options, ZipArchive zip, Dictionary<string, JsonObject> files, bool include)
+    {
+        var json = JsonSerializer.SerializeToNode(options)!.AsObject();
+        // A config.json found beside the checkpoint is part of the model (it may not be the official size): record it,
+        // or a reloaded pipeline whose checkpoint was unpacked elsewhere would infer a different configuration.
+        if (string.IsNullOrEmpty(options.ConfigPath) && !string.IsNullOrEmpty(options.CheckpointPath)
+            && Loading.Clamp3ConfigResolver.FindSiblingConfig(options.CheckpointPath) is { } sibling)
+            json["ConfigPath"] = sibling;
+        return PathsToRecords(json, FeaturizerPaths, zip, files, include);
+    }
 
     /// <summary>Replaces the path properties of serialized options by ids of file records (included or referenced).</summary>
     private static JsonObject PathsToRecords(JsonObject json, (string Property, bool IsDirectory)[] paths, ZipArchive zip,
@@ -252,16 +286,16 @@ public static class Clamp3ModelFile
         return json;
     }
 
-    private static JsonObject RecordsToPaths(JsonObject json, (string Property, bool IsDirectory)[] paths, ZipArchive zip, JsonObject files,
-        string modelPath, Clamp3LoadOptions load)
+    private static JsonObject RecordsToPaths(JsonObject json, (string Property, bool IsDirectory)[] paths, Archive archive, JsonObject files,
+        Clamp3LoadOptions load)
     {
         json = json.DeepClone().AsObject();
         foreach (var (property, _) in paths)
         {
             string? id = (string?)json[property];
             if (id == null) continue;
-            var record = files[id]?.AsObject() ?? throw new InvalidDataException($"{modelPath}: file record '{id}' is missing.");
-            json[property] = Resolve(record, zip, modelPath, load);
+            var record = files[id] as JsonObject ?? throw new InvalidDataException($"{archive.Path}: file record '{id}' is missing.");
+            json[property] = Resolve(record, archive, load);
         }
         return json;
     }
@@ -298,34 +332,43 @@ public static class Clamp3ModelFile
         return id;
     }
 
-    private static Clamp3FeaturizerOptions OptionsFromJson(JsonObject json, ZipArchive zip, JsonObject files, string modelPath, Clamp3LoadOptions load)
+    private static Clamp3FeaturizerOptions OptionsFromJson(JsonObject json, Archive archive, JsonObject files, Clamp3LoadOptions load)
     {
-        var options = RecordsToPaths(json, FeaturizerPaths, zip, files, modelPath, load).Deserialize<Clamp3FeaturizerOptions>()!;
+        var options = RecordsToPaths(json, FeaturizerPaths, archive, files, load).Deserialize<Clamp3FeaturizerOptions>()
+            ?? throw new InvalidDataException($"{archive.Path}: a featurizer segment has no options.");
         if (load.Device != null) options.Device = load.Device;
         return options;
     }
 
-    private static string Resolve(JsonObject record, ZipArchive zip, string modelPath, Clamp3LoadOptions load)
+    /// <summary>One file of a record, as read from the manifest and checked: a plain name, a size, a SHA-256.</summary>
+    private sealed record Member(string Name, long Size, string Sha256, string? Entry);
+
+    private static List<Member> ReadMembers(JsonObject record, string path)
     {
-        bool isDirectory = (bool)record["isDirectory"]!;
-        string original = (string)record["originalPath"]!;
-        var members = record["members"]!.AsArray().Select(m => m!.AsObject()).ToList();
-        if (members.All(m => m["entry"] != null))
+        var members = new List<Member>();
+        foreach (var node in Need(record, "members", path).AsArray())
         {
-            // Included: unpack once into a folder named after the contents' hashes, then reuse it.
-            string hash = Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
-                string.Join("|", members.Select(m => (string)m["sha256"]!))))).ToLowerInvariant()[..16];
-            string folder = Path.Combine(load.ExtractDirectory ?? Path.Combine(Path.GetTempPath(), "clamp3-models"), hash);
-            Directory.CreateDirectory(folder);
-            foreach (var member in members)
-            {
-                string target = Path.Combine(folder, (string)member["name"]!);
-                if (File.Exists(target) && new FileInfo(target).Length == (long)member["size"]!) continue;
-                using (var entry = zip.GetEntry((string)member["entry"]!)!.Open())
-                    AtomicFile.Write(target, entry.CopyTo);
-            }
-            return isDirectory ? folder : Path.Combine(folder, (string)members[0]["name"]!);
+            var m = node as JsonObject ?? throw new InvalidDataException($"{path}: a file record member is not a JSON object.");
+            string name = Need(m, "name", path).GetValue<string>();
+            SafeArchive.RequirePlainName(name, path);
+            long size = Need(m, "size", path).GetValue<long>();
+            string sha = Need(m, "sha256", path).GetValue<string>();
+            if (size < 0 || !SafeArchive.IsSha256(sha))
+                throw new InvalidDataException($"{path}: file record member '{name}' has an invalid size ({size}) or SHA-256.");
+            members.Add(new Member(name, size, sha.ToLowerInvariant(), (string?)m["entry"]));
         }
+        if (members.Count == 0) throw new InvalidDataException($"{path}: a file record lists no members.");
+        return members;
+    }
+
+    private static string Resolve(JsonObject record, Archive archive, Clamp3LoadOptions load)
+    {
+        string modelPath = archive.Path;
+        bool isDirectory = Need(record, "isDirectory", modelPath).GetValue<bool>();
+        string original = Need(record, "originalPath", modelPath).GetValue<string>();
+        var members = ReadMembers(record, modelPath);
+        if (!isDirectory && members.Count != 1) throw new InvalidDataException($"{modelPath}: a file record of one file lists {members.Count} members.");
+        if (members.All(m => m.Entry != null)) return Extract(members, isDirectory, archive, load);
         var candidates = new List<string> { original };
         if (load.WeightsDirectory != null)
             candidates.Add(Path.Combine(load.WeightsDirectory, Path.GetFileName(original.TrimEnd(Path.DirectorySeparatorChar))));
@@ -335,30 +378,83 @@ public static class Clamp3ModelFile
         }
         var reasons = candidates.Select(c => { Matches(c, isDirectory, members, load.VerifyChecksums, out var why); return $"{c}: {why}"; });
         throw new FileNotFoundException(
-            $"{modelPath}: the pipeline needs '{Path.GetFileName(original)}' ({(isDirectory ? "a MERT folder" : $"{(long)members[0]["size"]!} bytes")}), " +
+            $"{modelPath}: the pipeline needs '{Path.GetFileName(original)}' ({(isDirectory ? "a MERT folder" : $"{members[0].Size} bytes")}), " +
             $"which was not included in the model file. Looked at: {string.Join("; ", reasons)}. " +
             "Pass Clamp3LoadOptions.WeightsDirectory, or save with Clamp3SaveOptions.IncludeWeights = true.", original);
     }
 
-    private static bool Matches(string path, bool isDirectory, List<JsonObject> members, bool verify, out string why)
+    /// <summary>
+    /// Included files: unpacked into a folder named after the contents' hashes (per-user, private, reused across loads).
+    /// A file already there is reused only when its SHA-256 matches the record; otherwise it is extracted again, and
+    /// every extracted file is checked against its SHA-256 before it is renamed into place.
+    /// </summary>
+    private static string Extract(List<Member> members, bool isDirectory, Archive archive, Clamp3LoadOptions load)
+    {
+        string hash = Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+            string.Join("|", members.Select(m => m.Sha256))))).ToLowerInvariant()[..16];
+        string root = load.ExtractDirectory is { } chosen ? Directory.CreateDirectory(chosen).FullName : DefaultCacheRoot();
+        string folder = Path.Combine(root, hash);
+        Directory.CreateDirectory(folder);
+        foreach (var member in members)
+        {
+            string target = SafeArchive.ContainedPath(folder, member.Name, archive.Path);
+            if (File.Exists(target) && new FileInfo(target).Length == member.Size && SafeArchive.Sha256(target) == member.Sha256) continue;
+            var entry = archive.Zip.GetEntry(member.Entry!)
+                ?? throw new InvalidDataException($"{archive.Path}: entry '{member.Entry}' is missing (truncated or edited model file?).");
+            SafeArchive.ExtractVerified(entry, target, member.Size, member.Sha256, archive.Length, archive.Path);
+        }
+        return isDirectory ? folder : Path.Combine(folder, members[0].Name);
+    }
+
+    /// <summary>The default cache, created private; a per-user folder in the temp folder when the home folder is not writable.</summary>
+    private static string DefaultCacheRoot()
+    {
+        try
+        {
+            return SafeArchive.CreatePrivateDirectory(DefaultExtractDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Made private on creation; one that exists and cannot be made private (another user's) is an error.
+            return SafeArchive.CreatePrivateDirectory(Path.Combine(Path.GetTempPath(), $"clamp3-models-{Environment.UserName}"));
+        }
+    }
+
+    /// <summary>The default <see cref="Clamp3LoadOptions.ExtractDirectory"/>: <c>clamp3/models</c> in the user's cache folder
+    /// (<c>$XDG_CACHE_HOME</c> or <c>~/.cache</c>; LocalApplicationData on Windows), created private to the user.</summary>
+    public static string DefaultExtractDirectory
+    {
+        get
+        {
+            string? cache = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+            if (string.IsNullOrEmpty(cache) || !Path.IsPathRooted(cache))
+            {
+                string home = Environment.GetFolderPath(OperatingSystem.IsWindows()
+                    ? Environment.SpecialFolder.LocalApplicationData : Environment.SpecialFolder.UserProfile);
+                cache = string.IsNullOrEmpty(home) ? null : OperatingSystem.IsWindows() ? home : Path.Combine(home, ".cache");
+            }
+            // No home folder (a service account): a per-user folder in the temp folder, made private on creation.
+            return cache is null
+                ? Path.Combine(Path.GetTempPath(), $"clamp3-models-{Environment.UserName}")
+                : Path.Combine(cache, "clamp3", "models");
+        }
+    }
+
+    private static bool Matches(string path, bool isDirectory, List<Member> members, bool verify, out string why)
     {
         foreach (var member in members)
         {
-            string file = isDirectory ? Path.Combine(path, (string)member["name"]!) : path;
+            string file = isDirectory ? SafeArchive.ContainedPath(path, member.Name, path) : path;
             if (!File.Exists(file)) { why = $"{Path.GetFileName(file)} not found"; return false; }
             long size = new FileInfo(file).Length;
-            if (size != (long)member["size"]!) { why = $"size {size} instead of {(long)member["size"]!}"; return false; }
-            if (verify && Sha256(file) != (string)member["sha256"]!) { why = "SHA-256 differs"; return false; }
+            if (size != member.Size) { why = $"size {size} instead of {member.Size}"; return false; }
+            if (verify && SafeArchive.Sha256(file) != member.Sha256) { why = "SHA-256 differs"; return false; }
         }
         why = "ok";
         return true;
     }
 
-    private static string Sha256(string file)
-    {
-        using var stream = File.OpenRead(file);
-        return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
-    }
+    private static string Sha256(string file) => SafeArchive.Sha256(file);
 }
 
 /// <summary><c>mlContext.Model.SaveClamp3</c> / <c>LoadClamp3</c>: the <see cref="Clamp3ModelFile"/> format.</summary>

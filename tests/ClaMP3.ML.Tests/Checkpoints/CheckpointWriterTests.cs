@@ -93,7 +93,7 @@ public class CheckpointWriterTests
     {
         using var tmp = TestPaths.NewTempDir();
         var path = Path.Combine(tmp.Path, "t.pth");
-        using var x = torch.arange(6, dtype: torch.ScalarType.Float32).reshape(2, 3);
+        using var x = ClaMP3.ML.Modeling.KeptScalarOps.Arange(6, dtype: torch.ScalarType.Float32).reshape(2, 3);
         using var xt = x.t(); // non-contiguous
         using var ids = torch.tensor(new long[] { 5, -6 });
         // The core writers take plain tensors; TorchSharp ones go through CheckpointTensor.FromTensor (ClaMP3.ML.TorchSharp).
@@ -135,7 +135,7 @@ public class CheckpointWriterTests
         }
         Assert.AreEqual(0, (new FileInfo(path).Length - 8 - BitConverter.ToInt64(File.ReadAllBytes(path), 0) - tensors.Sum(t => t.Value.Data.Length)));
 
-        using var w = torch.arange(12, dtype: torch.ScalarType.Float32).reshape(3, 4).t();
+        using var w = ClaMP3.ML.Modeling.KeptScalarOps.Arange(12, dtype: torch.ScalarType.Float32).reshape(3, 4).t();
         Safetensors.Write(path, new[] { new KeyValuePair<string, torch.Tensor>("w", w) }, new Dictionary<string, string> { ["format"] = "pt" });
         var sd = CheckpointReader.Read(path);
         CollectionAssert.AreEqual(new long[] { 4, 3 }, sd["w"].Shape);

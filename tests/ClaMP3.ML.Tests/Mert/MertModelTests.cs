@@ -1,3 +1,4 @@
+using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Checkpoints;
 using ClaMP3.ML.Inference;
 using ClaMP3.ML.Modeling.Mert;
@@ -158,7 +159,7 @@ public class MertModelTests
             using var model = new MusicHubertModel(_model.Config);
             StateDictLoader.Load(model, MertPretrained.Normalize(sd, sd.SourcePath));
             using var w2 = model.encoder.pos_conv_embed.conv.Weight();
-            double diff = (w2 - w).abs().max().item<float>();
+            double diff = w2.Minus(w).abs().max().item<float>();
             Assert.IsTrue(diff < 1e-6, $"{sd.SourcePath}: effective pos-conv weight differs by {diff}");
         }
         w.Dispose();

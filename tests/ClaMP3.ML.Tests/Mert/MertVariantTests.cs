@@ -1,3 +1,4 @@
+using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Modeling.Mert;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -49,14 +50,14 @@ public class MertVariantTests
         // Non-trivial norm parameters and biases, so that a lost bias or affine term shows.
         foreach (var (name, p) in model.named_parameters())
             if (name.StartsWith("feature_extractor") && (name.Contains("layer_norm") || name.EndsWith("bias")))
-                p.copy_(rand(p.shape, generator: new Generator(11)) + 0.5);
+                p.copy_(rand(p.shape, generator: new Generator(11)).Plus(0.5));
             else if (name.StartsWith("feature_extractor") && name.EndsWith("conv.weight"))
-                p.copy_(randn(p.shape, generator: new Generator(13)) * 0.4); // O(1) activations in every layer
+                p.copy_(randn(p.shape, generator: new Generator(13)).Times(0.4)); // O(1) activations in every layer
         var samples = randn(new long[] { 3, 1001 }, generator: new Generator(5));
         var expected = Reference(model, samples);
         var actual = model.feature_extractor.call(samples);
         CollectionAssert.AreEqual(expected.shape, actual.shape);
-        double worst = (actual - expected).abs().max().item<float>();
+        double worst = actual.Minus(expected).abs().max().item<float>();
         Console.WriteLine($"{norm} norm, conv bias {convBias}: worst |diff| {worst:E2}");
         Assert.IsTrue(worst < 1e-5, $"{norm} norm, conv bias {convBias}: worst |diff| {worst:E2}");
     }
@@ -72,7 +73,7 @@ public class MertVariantTests
         var zeros = torch.zeros(2, 800);
         var expected = Reference(model, zeros);
         var actual = model.feature_extractor.call(zeros);
-        double worst = (actual - expected).abs().max().item<float>();
+        double worst = actual.Minus(expected).abs().max().item<float>();
         Assert.IsTrue(worst < 1e-5, $"silence: worst |diff| {worst:E2}");
         Assert.IsTrue(model.HiddenStateTimeMeans(zeros).isfinite().all().item<bool>());
     }

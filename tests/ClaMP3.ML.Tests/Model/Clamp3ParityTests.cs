@@ -156,9 +156,9 @@ public class Clamp3ParityTests
         foreach (var music in new[] { "symbolic", "audio" })
         {
             // The official ClipLoss on one process: logits = scale · t·mᵀ, mean of both cross-entropies.
-            var logits = globals["text"].matmul(globals[music].t()).mul(embedder.Config.LogitScale);
-            var labels = arange(logits.shape[0], dtype: ScalarType.Int64);
-            var loss = (nn.functional.cross_entropy(logits, labels) + nn.functional.cross_entropy(logits.t(), labels)) / 2;
+            var logits = globals["text"].matmul(globals[music].t()).Times(embedder.Config.LogitScale);
+            var labels = KeptScalarOps.Arange(logits.shape[0]);
+            var loss = nn.functional.cross_entropy(logits, labels).Plus(nn.functional.cross_entropy(logits.t(), labels)).DividedBy(2);
             comparison.Add($"loss_text_{music}", NpyFile.Read(Clamp3Fixture.PathOf($"expected/batch/loss_text_{music}.npy")).ToFloat32(), new[] { loss.item<float>() });
         }
         comparison.AssertAll("batch outputs and losses");

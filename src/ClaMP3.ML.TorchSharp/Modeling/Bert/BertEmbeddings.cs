@@ -34,8 +34,7 @@ public sealed class BertEmbeddings : nn.Module
     {
         using var scope = NewDisposeScope();
         long length = inputsEmbeds.shape[1];
-        using Scalar stop = length; // explicit and held for the call (see KeptScalarOps)
-        var positions = arange(stop, dtype: ScalarType.Int64, device: inputsEmbeds.device);
+        var positions = KeptScalarOps.Arange(length, inputsEmbeds.device);
         var x = inputsEmbeds.Plus(token_type_embeddings.weight![0]);
         x = x.Plus(position_embeddings.forward(positions));
         return Dropout(LayerNorm.forward(x)).MoveToOuterDisposeScope();

@@ -6,10 +6,12 @@ namespace ClaMP3.ML.Modeling.Mert;
 
 /// <summary>The <c>conv</c> of one feature-encoder layer: <c>nn.Conv1d(C_in, C_out, k, stride=s, bias=conv_bias)</c>
 /// with HF parameter names and layout (<c>weight</c> [C_out, C_in, k]), computed channels-last.</summary>
-/// <remarks>Why not <c>conv1d</c>: on CPU libtorch's strided 1-D convolution over long signals is much slower than one
-/// matrix product (measured by <c>clamp3 bench mert</c>). With the input channels-last (B, T, C), the k taps of output
-/// frame t are the k·C consecutive floats that start at t·s·C, so the patches are one strided view of the input
-/// and the convolution is a GEMM against the weight reordered to [C_out, k·C_in].</remarks>
+/// <remarks>Two algorithms, chosen per device (<see cref="Algorithm"/>, measured by <c>clamp3 bench mert</c>): on CPU
+/// libtorch's strided 1-D convolution over long signals is much slower than one matrix product, so the conv is a GEMM:
+/// with the input channels-last (B, T, C), the k taps of output frame t are the k·C consecutive floats that start at
+/// t·s·C, so the patches are one strided view of the input and the convolution is a GEMM against the weight reordered
+/// to [C_out, k·C_in]. On CUDA the GEMM's im2col copy costs more than cuDNN's convolution (the GEMM convs ran at 0.52×
+/// conv1d on an H200), so there it is <c>conv1d</c>.</remarks>
 public sealed class MertConv : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // HF state-dict names
@@ -22,8 +24,16 @@ public sealed class MertConv : nn.Module<Tensor, Tensor>
     public int Kernel { get; }
     public int Stride { get; }
 
-    /// <summary>Use libtorch's <c>conv1d</c> instead of the GEMM (for the benchmark's comparison only).</summary>
-    public bool UseNativeConv { get; set; }
+    /// <summary>How the convolution is computed; <see cref="MertConvAlgorithm.Auto"/> picks per device.</summary>
+    public MertConvAlgorithm Algorithm { get; set; } = MertConvAlgorithm.Auto;
+
+    /// <summary>The algorithm <see cref="Algorithm"/> resolves to on a device: Auto is the GEMM on CPU (and any
+    /// device without cuDNN) and <c>conv1d</c> on CUDA.</summary>
+    public static MertConvAlgorithm Resolve(MertConvAlgorithm algorithm, DeviceType device) => algorithm switch
+    {
+        MertConvAlgorithm.Auto => device == DeviceType.CUDA ? MertConvAlgorithm.Conv1d : MertConvAlgorithm.Gemm,
+        _ => algorithm,
+    };
 
     public MertConv(int inChannels, int outChannels, int kernel, int stride, bool hasBias) : base("conv")
     {
@@ -46,7 +56,7 @@ public sealed class MertConv : nn.Module<Tensor, Tensor>
             throw new ArgumentException($"conv with kernel {Kernel} needs at least {Kernel} frames, got {time}.");
         long outTime = (time - Kernel) / Stride + 1;
 
-        if (UseNativeConv)
+        if (Resolve(Algorithm, input.device_type) == MertConvAlgorithm.Conv1d)
         {
             using var cf = input.transpose(1, 2);
             using var y = nn.functional.conv1d(cf, weight, bias, stride: Stride);
@@ -73,4 +83,15 @@ public sealed class MertConv : nn.Module<Tensor, Tensor>
 
     /// <summary>The weight as [k·C_in, C_out], tap-major, matching the patch layout.</summary>
     internal Tensor PatchWeight() => weight.permute(2, 1, 0).reshape((long)Kernel * InChannels, OutChannels);
+}
+
+/// <summary>How <see cref="MertConv"/> computes its convolution.</summary>
+public enum MertConvAlgorithm
+{
+    /// <summary>Per device: <see cref="Gemm"/> on CPU, <see cref="Conv1d"/> on CUDA (what was measured faster).</summary>
+    Auto,
+    /// <summary>Channels-last im2col view and one matrix product.</summary>
+    Gemm,
+    /// <summary>libtorch's <c>conv1d</c> (cuDNN on CUDA).</summary>
+    Conv1d,
 }

@@ -26,6 +26,16 @@ public sealed class MertFeatureEncoder : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The convolution algorithm of every layer (<see cref="MertConvAlgorithm.Auto"/>: per device).</summary>
+    public MertConvAlgorithm ConvAlgorithm
+    {
+        get => conv_layers.Count == 0 ? MertConvAlgorithm.Auto : conv_layers[0].conv.Algorithm;
+        set
+        {
+            foreach (var layer in conv_layers) layer.conv.Algorithm = value;
+        }
+    }
+
     /// <summary>(B, N) samples → (B, T, C_last).</summary>
     public override Tensor forward(Tensor input) => Forward(input, null);
 

@@ -37,7 +37,9 @@ public sealed class MertFeatureEncoderLayer : nn.Module<Tensor, Tensor>
     /// <summary>Largest k·C_in for which <see cref="FoldedGroupNormConv"/> is used (layer 0 has k·1 = 10).</summary>
     private const long MaxFoldedPatch = 64;
 
-    /// <summary>conv → GroupNorm(C, C) as one GEMM. Why: on CPU layer 0 is memory-bound (its output is 512 × T for every
+    /// <summary>conv → GroupNorm(C, C) as one GEMM, on every device unless <c>conv1d</c> is forced
+    /// (<see cref="MertConvAlgorithm.Conv1d"/>): it was measured faster than conv1d + group_norm on CPU and on CUDA.
+    /// Why: on CPU layer 0 is memory-bound (its output is 512 × T for every
     /// 5 input samples), and the norm's statistics pass and scaling pass cost as much as the conv. The statistics are
     /// exact without touching the output: for channel c, y_c(t) = w_c·p_t (+ b_c, which the norm cancels), so
     /// mean_c = w_c·μ and var_c = w_cᵀ Σ w_c with μ, Σ the mean and (biased) covariance of the window's k·C_in-sized
@@ -53,14 +55,14 @@ public sealed class MertFeatureEncoderLayer : nn.Module<Tensor, Tensor>
         var p64 = patches.to_type(ScalarType.Float64);
         long frames = p64.shape[1];
         var mu = p64.mean(new long[] { 1 }, keepdim: true);                  // (B, 1, kC)
-        var centered = p64 - mu;
+        var centered = p64.Minus(mu);
         var sigma = centered.transpose(1, 2).bmm(centered).DividedByInPlace(frames);   // (B, kC, kC), biased
         var w = conv.PatchWeight().to_type(ScalarType.Float64);             // (kC, O)
-        var variance = (sigma.matmul(w) * w).sum(1);                         // (B, O)
+        var variance = sigma.matmul(w).Times(w).sum(1);                      // (B, O)
         var mean = mu.matmul(w).squeeze(1);                                  // (B, O), without the conv bias
-        var scale = variance.Plus(ConvNormEps).rsqrt() * norm.weight!.to_type(ScalarType.Float64);
-        var foldedWeight = (w.unsqueeze(0) * scale.unsqueeze(1)).to_type(ScalarType.Float32);       // (B, kC, O)
-        var foldedBias = (norm.bias!.to_type(ScalarType.Float64) - mean * scale).to_type(ScalarType.Float32); // (B, O)
+        var scale = variance.Plus(ConvNormEps).rsqrt().Times(norm.weight!.to_type(ScalarType.Float64));
+        var foldedWeight = w.unsqueeze(0).Times(scale.unsqueeze(1)).to_type(ScalarType.Float32);    // (B, kC, O)
+        var foldedBias = norm.bias!.to_type(ScalarType.Float64).Minus(mean.Times(scale)).to_type(ScalarType.Float32); // (B, O)
         var flat = patches.contiguous();                                     // im2col copy (overlapping rows)
         return flat.bmm(foldedWeight).PlusInPlace(foldedBias.unsqueeze(1)).MoveToOuterDisposeScope();
     }
@@ -72,16 +74,16 @@ public sealed class MertFeatureEncoderLayer : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var (variance, mean) = var_mean(x, new long[] { 1 }, unbiased: false, keepdim: true); // (B, 1, C)
-        var scale = variance.Plus(ConvNormEps).rsqrt() * norm.weight!;
-        var shift = norm.bias! - mean * scale;
-        return addcmul(shift, x, scale, 1).MoveToOuterDisposeScope();
+        var scale = variance.Plus(ConvNormEps).rsqrt().Times(norm.weight!);
+        var shift = norm.bias!.Minus(mean.Times(scale));
+        return shift.AddCMul(x, scale, 1).MoveToOuterDisposeScope();
     }
 
     /// <summary>(B, T, C_in) → (B, T_out, C_out), both channels-last.</summary>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        if (Norm == NormKind.Group && !conv.UseNativeConv && (long)conv.Kernel * conv.InChannels <= MaxFoldedPatch)
+        if (Norm == NormKind.Group && conv.Algorithm != MertConvAlgorithm.Conv1d && (long)conv.Kernel * conv.InChannels <= MaxFoldedPatch)
             return nn.functional.gelu(FoldedGroupNormConv(input)).MoveToOuterDisposeScope();
         var y = conv.call(input);
         switch (Norm)

@@ -56,8 +56,8 @@ public sealed class MertPositionalConvEmbedding : nn.Module<Tensor, Tensor>
         public Tensor Weight()
         {
             using var norm = weight_v.square().sum(new long[] { 0, 1 }, keepdim: true).sqrt(); // torch._weight_norm(v, g, 2)
-            using var scale = weight_g / norm;
-            return weight_v * scale;
+            using var scale = weight_g.DividedBy(norm);
+            return weight_v.Times(scale);
         }
 
         public override Tensor forward(Tensor input)

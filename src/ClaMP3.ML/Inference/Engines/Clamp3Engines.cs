@@ -6,8 +6,9 @@ public interface IClamp3EngineFactory
 {
     /// <summary>Reads the checkpoint (and config) named by <paramref name="options"/> and builds the eager model on its device and precision.</summary>
     IClamp3Engine CreateClamp3(Clamp3EmbedderOptions options);
-    /// <summary>Loads an HF MERT folder (or a weights file inside one) on <paramref name="device"/>.</summary>
-    IMertEngine CreateMert(string modelDirectory, string device);
+    /// <summary>Loads an HF MERT folder (or a weights file inside one) on <paramref name="device"/>; weights holding NaN or
+    /// ±Inf are refused (naming the tensor) unless <paramref name="allowNonFiniteWeights"/>.</summary>
+    IMertEngine CreateMert(string modelDirectory, string device, bool allowNonFiniteWeights = false);
 }
 
 /// <summary>Picks the engine for a set of options: ONNX Runtime when <see cref="Clamp3EmbedderOptions.OnnxDirectory"/> is set,
@@ -37,7 +38,8 @@ public static class Clamp3Engines
         return Torch.CreateClamp3(options);
     }
 
-    public static IMertEngine CreateMert(string modelDirectory, string device = "cpu") => Torch.CreateMert(modelDirectory, device);
+    public static IMertEngine CreateMert(string modelDirectory, string device = "cpu", bool allowNonFiniteWeights = false) =>
+        Torch.CreateMert(modelDirectory, device, allowNonFiniteWeights);
 
     private static IClamp3EngineFactory? FindTorch()
     {

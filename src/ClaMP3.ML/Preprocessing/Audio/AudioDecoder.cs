@@ -124,12 +124,10 @@ public static class AudioDecoder
     {
         int channels = reader.ChannelCount;
         var buffers = new FloatBuffer[channels];
-        // Pre-size from the header (bounded, in case it lies) so that long files are not copied while growing.
-        int capacity = (int)Math.Clamp(reader.FrameCountHint ?? 1024, 0, 1 << 26);
+        // Pre-size from the header (bounded over all channels, in case it lies) so that long files are not copied while growing.
+        int capacity = AudioBlocks.Reserve(reader.FrameCountHint, channels);
         for (int c = 0; c < channels; c++) buffers[c] = new FloatBuffer(capacity);
-        const int block = 16384;
-        var tmp = new float[channels][];
-        for (int c = 0; c < channels; c++) tmp[c] = new float[block];
+        var tmp = AudioBlocks.Buffers(channels, out int block);
         int got;
         try
         {

@@ -116,9 +116,7 @@ public static class MertAudioPreprocessor
 
     internal static float[] ReadMono24k(IAudioSampleReader reader, string name)
     {
-        const int block = 16384;
-        var buffers = new float[reader.ChannelCount][];
-        for (int c = 0; c < buffers.Length; c++) buffers[c] = new float[block];
+        var buffers = AudioBlocks.Buffers(reader.ChannelCount, out int block); // bounded over all channels
         var mono = new float[block];
         SincResampler.Stream resampler;
         try

@@ -266,8 +266,10 @@ public sealed class SincResampler
         internal Stream(SincResampler resampler, long expectedInputLength)
         {
             _r = resampler;
-            long expected = resampler.OutputLength(Math.Max(0, expectedInputLength));
-            _output = new FloatBuffer((int)Math.Clamp(expected, 1024, Array.MaxLength));
+            // The expected length comes from a file header (a 42-byte FLAC may declare 2^36 samples): reserve at most
+            // MaxReserve up front and grow with the data actually decoded.
+            long expected = resampler.OutputLength(Math.Clamp(expectedInputLength, 0, 1L << 40));
+            _output = new FloatBuffer((int)Math.Clamp(expected, 1024, AudioBlocks.MaxReserveSamples));
             _pending = new float[Math.Max(4096, 2 * resampler._stride)];
             _pendingCount = resampler.Width; // left zero padding
         }
@@ -339,6 +341,32 @@ public sealed class SincResampler
 
 /// <summary>More samples than one .NET array holds (about 24.8 hours at 24 kHz).</summary>
 internal sealed class AudioLengthException(string message) : Exception(message);
+
+/// <summary>Buffer sizes for block-wise decoding, bounded whatever a header declares: a block holds at most
+/// <see cref="MaxBlockSamples"/> samples over all channels (a one-frame WAV may declare 65,535 channels), and
+/// up-front reservations from declared lengths are capped at <see cref="MaxReserveSamples"/>.</summary>
+internal static class AudioBlocks
+{
+    public const int FramesPerBlock = 16384;
+    public const int MaxBlockSamples = 1 << 18;
+    public const int MaxReserveSamples = 1 << 22;
+
+    /// <summary>Frames per block for <paramref name="channels"/> channels (at least one).</summary>
+    public static int Frames(int channels) => Math.Clamp(MaxBlockSamples / Math.Max(1, channels), 1, FramesPerBlock);
+
+    /// <summary>Per-channel buffers of <see cref="Frames"/> frames.</summary>
+    public static float[][] Buffers(int channels, out int frames)
+    {
+        frames = Frames(channels);
+        var buffers = new float[channels][];
+        for (int c = 0; c < channels; c++) buffers[c] = new float[frames];
+        return buffers;
+    }
+
+    /// <summary>The initial per-channel capacity for a declared frame count.</summary>
+    public static int Reserve(long? declaredFrames, int channels) =>
+        (int)Math.Clamp(declaredFrames ?? 1024, 0, MaxReserveSamples / Math.Max(1, channels));
+}
 
 /// <summary>A growable float array (List&lt;float&gt; without per-element overhead).</summary>
 internal sealed class FloatBuffer
