@@ -7,6 +7,7 @@ namespace ClaMP3.ML.Tests;
 /// the merged shard files must equal a single-process run, and a failed task must leave no shard file.
 /// </summary>
 [TestClass]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public class SlurmArrayTests
 {
     private static string Tiny(params string[] parts) => TestPaths.Fixture(new[] { "clamp3-tiny" }.Concat(parts).ToArray());
@@ -44,6 +45,7 @@ public class SlurmArrayTests
     [Timeout(1_800_000)]
     public void ShardedEmbeddingAsASlurmArrayEqualsASingleProcessRun()
     {
+        if (!OperatingSystem.IsLinux()) Assert.Inconclusive("Slurm test skipped: Linux only.");
         if (SlurmCluster.Unavailable() is { } why) Assert.Inconclusive("Slurm test skipped: " + why);
         using var tmp = TestPaths.NewTempDir();
         string inputs = Path.Combine(tmp.Path, "inputs");

@@ -9,6 +9,7 @@ namespace ClaMP3.ML.Tests;
 /// and socket, a slurm.conf with free ports, slurmctld and slurmd in the foreground as child processes. Dispose cancels
 /// any job and stops the three daemons it started (by their process handles) and nothing else.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class SlurmCluster : IDisposable
 {
     private readonly List<Process> _daemons = new();
