@@ -36,21 +36,22 @@ public sealed class ConvertCommand : ICliCommand
             Description = "abc2interleaved: reject what the official script rejects. By default tunes it rejects (no V:1 line, named voices, " +
                           "voices in several blocks) are rewritten by our plain-ABC addition and converted, with a warning; accepted tunes are byte-identical either way.",
         };
-        var command = new Command(converter.Name, converter.Description) { input, output, m3, overwrite, jobs, quiet, errorLog };
+        var shard = ShardOption.Create();
+        var command = new Command(converter.Name, converter.Description) { input, output, m3, overwrite, jobs, quiet, errorLog, shard };
         if (converter.Name == "abc2interleaved") command.Options.Add(official);
         command.SetAction(parse => CliErrors.Guard(parse.InvocationConfiguration.Error, () => Run(converter, parse.GetValue(input)!, parse.GetValue(output)!,
             new ConverterOptions(parse.GetValue(m3), AcceptPlainAbc: !parse.GetValue(official)), parse.GetValue(overwrite), parse.GetValue(jobs), parse.GetValue(quiet),
-            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, parse.GetValue(errorLog))));
+            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, parse.GetValue(errorLog), ShardOption.Parse(parse.GetValue(shard)))));
         return command;
     }
 
     internal static int Run(IFileConverter converter, string input, string outputDir, ConverterOptions options, bool overwrite,
-        int jobs, bool quiet, TextWriter stdout, TextWriter stderr, string? errorLog = null)
+        int jobs, bool quiet, TextWriter stdout, TextWriter stderr, string? errorLog = null, ShardSpec? shard = null)
     {
         if (!File.Exists(input) && !Directory.Exists(input)) throw new UsageException($"input not found: {input}");
         if (File.Exists(outputDir)) throw new UsageException($"OUTPUT_DIR is a file: {outputDir}");
 
-        var batch = new BatchConverter(converter, options) { Overwrite = overwrite, MaxDegreeOfParallelism = Math.Max(1, jobs) };
+        var batch = new BatchConverter(converter, options) { Overwrite = overwrite, MaxDegreeOfParallelism = Math.Max(1, jobs), Select = ShardOption.Selector<string>(shard) };
         var gate = new object();
         batch.FileCompleted += (_, r) =>
         {
@@ -77,7 +78,7 @@ public sealed class ConvertCommand : ICliCommand
             $"{report.Failed.Count} rejected, of {report.FilesFound} {string.Join("/", converter.InputExtensions)} files; " +
             $"{report.InputBytes / 1e6:F2} MB in, {report.OutputBytes / 1e6:F2} MB out, {report.Elapsed.TotalSeconds:F2} s → {Path.GetFullPath(outputDir)}");
 
-        if (report.FilesFound == 0)
+        if (report.FilesFound == 0 && shard is null) // a shard may be empty when N exceeds the file count
         {
             stderr.WriteLine($"error: no {string.Join(", ", converter.InputExtensions)} files under {input}");
             return ExitNothingConverted;

@@ -28,20 +28,21 @@ public sealed class EmbedCommand : ICliCommand
         var mert = new Option<string?>("--mert") { Description = "A MERT-v1-95M folder: also embed audio files (.wav .mp3 .flac .ogg) directly, audio → MERT → CLaMP 3 in one run." };
         var onnx = new Option<string?>("--onnx") { Description = "A folder from `clamp3 export onnx`: run the encoders (and MERT, when exported with --mert) in ONNX Runtime." };
         var threads = new Option<int>("--threads") { Description = "CPU threads of the ONNX Runtime engine (0 = one per core).", DefaultValueFactory = _ => 0 };
+        var shard = ShardOption.Create();
         var command = new Command("embed", "Extract CLaMP 3 features like code/extract_clamp3.py.")
         {
-            input, output, checkpoint, config, tokenizer, global, device, batchSize, bf16, mert, onnx, threads,
+            input, output, checkpoint, config, tokenizer, global, device, batchSize, bf16, mert, onnx, threads, shard,
         };
         command.SetAction(parse => Run(new EmbedJobOptions(
             parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(checkpoint), parse.GetValue(config), parse.GetValue(tokenizer),
             parse.GetValue(global), parse.GetValue(device)!, parse.GetValue(batchSize), parse.GetValue(bf16), parse.GetValue(mert),
-            parse.GetValue(onnx), parse.GetValue(threads)),
+            parse.GetValue(onnx), parse.GetValue(threads), parse.GetValue(shard)),
             parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
         return command;
     }
 
     internal sealed record EmbedJobOptions(string Input, string OutputDir, string? Checkpoint, string? Config, string? Tokenizer,
-        bool Global, string Device, int BatchSize, bool BFloat16, string? Mert = null, string? Onnx = null, int Threads = 0);
+        bool Global, string Device, int BatchSize, bool BFloat16, string? Mert = null, string? Onnx = null, int Threads = 0, string? Shard = null);
 
     /// <summary>Runs the job; the exit code follows <see cref="CliErrors"/>: 0 every file has its output, 1 a file
     /// failed (or none was found), 2 a usage or model error.</summary>
@@ -50,14 +51,15 @@ public sealed class EmbedCommand : ICliCommand
         if (options.BatchSize < 1) throw new UsageException("--batch-size must be at least 1.");
         if (options.Checkpoint is null && options.Onnx is null) throw new UsageException("--checkpoint is required (or --onnx DIR from `clamp3 export onnx`).");
         if (options.Threads < 0) throw new UsageException("--threads must be 0 (one per core) or positive.");
+        var shard = ShardOption.Parse(options.Shard);
         var onnxManifest = options.Onnx is null ? null : CliErrors.Start(options.Onnx, () => OnnxExportManifest.Load(options.Onnx));
         bool onnxMert = onnxManifest?.Model("mert") is not null;
         bool withAudio = options.Mert is not null || onnxMert;
         if (File.Exists(options.Input) && !Clamp3FileEmbedder.Accepts(Path.GetFileName(options.Input), withAudio))
             throw new UsageException($"{options.Input}: unsupported file type (use {string.Join(" ", withAudio ? Clamp3FileEmbedder.Extensions.Concat(Clamp3FileEmbedder.AudioExtensions) : Clamp3FileEmbedder.Extensions)}{(withAudio ? "" : "; audio needs --mert")}).");
-        var batch = CliErrors.Start(null, () => FileBatch.Plan(options.Input, options.OutputDir, Clamp3FileEmbedder.BatchOptions(withAudio)));
-        stdout.WriteLine($"Found {batch.Items.Count} files in total");
-        if (batch.Items.Count == 0) return CliErrors.ExitCode(new FileBatchReport([], TimeSpan.Zero), "input files", stderr);
+        var batch = CliErrors.Start(null, () => FileBatch.Plan(options.Input, options.OutputDir, Clamp3FileEmbedder.BatchOptions(withAudio, ShardOption.Selector<FileBatchItem>(shard))));
+        stdout.WriteLine(shard is null ? $"Found {batch.Items.Count} files in total" : $"Shard {shard}: {batch.Items.Count} files (item k of the sorted inputs goes to shard k mod {shard.Value.Count})");
+        if (batch.Items.Count == 0 && shard is null) return CliErrors.ExitCode(new FileBatchReport([], TimeSpan.Zero), "input files", stderr);
 
         using var mertExtractor = onnxMert
             ? CliErrors.Start(null, () => new MertExtractor(new OnnxMertEngine(options.Onnx!, options.Threads, OnnxSessions.IsCuda(options.Device))))
@@ -81,6 +83,7 @@ public sealed class EmbedCommand : ICliCommand
         var progress = new Progress(batch.Items.Count, stdout, options.Device);
         var report = job.Run(batch, r => { CliErrors.Report(r, stderr); progress.Add(r); });
         progress.Finish();
+        if (shard is { } spec) return ShardedEmbedding.Finish(spec, options, report, embedder.GlobalDimension, stdout, stderr);
         return CliErrors.ExitCode(report, "input files", stderr);
     });
 

@@ -22,16 +22,18 @@ public sealed class MertCommand : ICliCommand
         var layers = new Option<bool>("--layers") { Description = "Save every hidden state (L, W, H) instead of their mean (1, W, H) (extract_mert.py without --mean_features)." };
         var batch = new Option<int>("--batch") { Description = "5 s windows per forward pass.", DefaultValueFactory = _ => 4 };
         var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch (0 = its default: one per core; use fewer on a shared machine).", DefaultValueFactory = _ => 0 };
+        var shard = ShardOption.Create();
         var command = new Command("mert", "Extract MERT features from audio files (what CLaMP 3's audio encoder reads).")
         {
-            input, output, model, device, layers, batch, threads, onnx,
+            input, output, model, device, layers, batch, threads, onnx, shard,
         };
-        command.SetAction(r =>
+        command.SetAction(r => CliErrors.Guard(r.InvocationConfiguration.Error, () =>
         {
+            var shardSpec = ShardOption.Parse(r.GetValue(shard));
             if (r.GetValue(onnx) is null && r.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(r.GetValue(threads));
             return Run(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(model), r.GetValue(device)!, r.GetValue(layers), r.GetValue(batch),
-                r.InvocationConfiguration.Output, r.InvocationConfiguration.Error, r.GetValue(onnx), Math.Max(0, r.GetValue(threads)));
-        });
+                r.InvocationConfiguration.Output, r.InvocationConfiguration.Error, r.GetValue(onnx), Math.Max(0, r.GetValue(threads)), shardSpec);
+        }));
         return command;
     }
 
@@ -50,13 +52,13 @@ public sealed class MertCommand : ICliCommand
     /// <summary>Exit code per <see cref="CliErrors"/>: 0 every file has its output, 1 a file failed (reported and
     /// skipped, as the official script logs and skips it), 2 nothing could be started (bad model or input path).</summary>
     internal static int Run(string input, string outputDir, string? modelDir, string device, bool saveLayers, int batch,
-        TextWriter? stdout = null, TextWriter? stderr = null, string? onnxDirectory = null, int threads = 0)
+        TextWriter? stdout = null, TextWriter? stderr = null, string? onnxDirectory = null, int threads = 0, ShardSpec? shard = null)
     {
         var log = stdout ?? Console.Out;
         var err = stderr ?? Console.Error;
         return CliErrors.Guard(err, () =>
         {
-            var plan = CliErrors.Start(null, () => FileBatch.Plan(input, outputDir, BatchOptions()));
+            var plan = CliErrors.Start(null, () => FileBatch.Plan(input, outputDir, BatchOptions(ShardOption.Selector<FileBatchItem>(shard))));
             if (modelDir is null && onnxDirectory is null) throw new UsageException("--model is required (or --onnx DIR from `clamp3 export onnx --mert`).");
             using var extractor = onnxDirectory is not null
                 ? CliErrors.Start(onnxDirectory, () => new MertExtractor(new OnnxMertEngine(onnxDirectory, threads, OnnxSessions.IsCuda(device),
