@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using ClaMP3.ML;
+using ClaMP3.ML.Onnx;
 using ClaMP3.ML.Preprocessing.Midi;
+using ClaMP3.ML.Scoring;
 using ClaMP3.ML.Transforms;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -43,7 +45,11 @@ public sealed class PipelineBenchmark : IBenchmarkCommand
             var scoreRows = Enumerable.Range(0, parse.GetValue(scores)).Select(i => new Row { Input = mtfs[i % mtfs.Count] }).ToList();
 
             Console.WriteLine($"model {options.CheckpointPath}, IDataView batch {options.BatchSize}, libtorch threads {TorchSharp.torch.get_num_threads()}");
-            Console.WriteLine($"{"input",-8} {"rows",6} {"IDataView rows/s",17} {"PredictionEngine rows/s",24} {"ratio",7}");
+            // The ONNX columns: the same batched IDataView transform over the ONNX engine, and the standard-model route
+            // (ApplyOnnxModel + CustomMapping, saved with mlContext.Model.Save) that ML.NET runs one row per ONNX call.
+            string onnxFolder = Path.Combine(Path.GetTempPath(), "clamp3-bench-pipeline-" + Guid.NewGuid().ToString("N"));
+            Clamp3OnnxExporter.Export(options.CheckpointPath, onnxFolder, options.ConfigPath);
+            Console.WriteLine($"{"input",-8} {"rows",6} {"IDataView rows/s",17} {"PredictionEngine rows/s",24} {"ratio",7} {"ONNX IDataView rows/s",22} {"standard model rows/s",22} {"ratio",7}");
             foreach (var (name, modality, rows) in new[] { ("text", Modality.Text, textRows), ("score", Modality.Symbolic, scoreRows) })
             {
                 var ml = new MLContext(seed: 0);
@@ -64,11 +70,29 @@ public sealed class PipelineBenchmark : IBenchmarkCommand
                 clock.Restart();
                 foreach (var row in rows) engine.Predict(row);
                 double singleRate = rows.Count / clock.Elapsed.TotalSeconds;
-                Console.WriteLine($"{name,-8} {rows.Count,6} {batchedRate,17:F1} {singleRate,24:F1} {batchedRate / singleRate,6:F2}×");
+                double onnxRate = Rate(ml.Transforms.FeaturizeClamp3(new Clamp3FeaturizerOptions
+                {
+                    CheckpointPath = options.CheckpointPath, ConfigPath = options.ConfigPath, TokenizerPath = options.TokenizerPath,
+                    BatchSize = options.BatchSize, Modality = modality, InputColumnName = nameof(Row.Input), OnnxDirectory = onnxFolder,
+                }).Fit(data), data);
+                var scoring = Clamp3ScoringModel.Export(modality, options.CheckpointPath, options.ConfigPath, options.TokenizerPath);
+                double standardRate = Rate(ml.Transforms.FeaturizeClamp3ForScoring(scoring, inputColumnName: nameof(Row.Input)).Fit(data), data);
+                Console.WriteLine($"{name,-8} {rows.Count,6} {batchedRate,17:F1} {singleRate,24:F1} {batchedRate / singleRate,6:F2}× {onnxRate,22:F1} {standardRate,22:F1} {onnxRate / standardRate,6:F2}×");
             }
+            Directory.Delete(onnxFolder, recursive: true);
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Rows/s of a fitted featurizer over all rows (after a two-row warm-up).</summary>
+    private static double Rate(ITransformer model, IDataView data)
+    {
+        var ml = new MLContext();
+        model.Transform(ml.Data.TakeRows(data, 2)).GetColumn<VBuffer<float>>("Features").ToList();
+        var clock = Stopwatch.StartNew();
+        int n = model.Transform(data).GetColumn<VBuffer<float>>("Features").Count();
+        return n / clock.Elapsed.TotalSeconds;
     }
 
     private sealed class Row

@@ -32,6 +32,11 @@ public sealed class Clamp3FeaturizerOptions
     public Clamp3Precision Precision { get; set; } = Clamp3Precision.Float32;
     /// <summary>Load a checkpoint whose weights hold NaN or ±Inf (refused by default: every feature would be NaN).</summary>
     public bool AllowNonFiniteWeights { get; set; }
+    /// <summary>A folder from <c>clamp3 export onnx</c>: the batched featurizer then runs on ONNX Runtime (bulk
+    /// featurization with segments batched across rows; the standard-model route scores one row per ONNX call).</summary>
+    public string? OnnxDirectory { get; set; }
+    /// <summary>CPU threads of the ONNX Runtime engine (0 = one per core).</summary>
+    public int Threads { get; set; }
     public RowErrorMode ErrorMode { get; set; } = RowErrorMode.Throw;
     /// <summary>Receives warnings (rows set to missing values); standard error when null. Not saved with the model.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -53,6 +58,8 @@ public sealed class Clamp3FeaturizerOptions
         BatchSize = batchSize,
         Precision = embedder.Options.Precision,
         AllowNonFiniteWeights = embedder.Options.AllowNonFiniteWeights,
+        OnnxDirectory = embedder.Options.OnnxDirectory,
+        Threads = embedder.Options.Threads,
     };
 
     /// <summary>Where the model comes from (the model cache's key, with <see cref="BatchSize"/>).</summary>
@@ -64,6 +71,8 @@ public sealed class Clamp3FeaturizerOptions
         Device = Device,
         Precision = Precision,
         AllowNonFiniteWeights = AllowNonFiniteWeights,
+        OnnxDirectory = OnnxDirectory,
+        Threads = Threads,
     };
 
     internal Clamp3EmbedderOptions ToEmbedderOptions() => new(CheckpointPath)
@@ -74,5 +83,7 @@ public sealed class Clamp3FeaturizerOptions
         BatchSize = BatchSize,
         Precision = Precision,
         AllowNonFiniteWeights = AllowNonFiniteWeights,
+        OnnxDirectory = OnnxDirectory,
+        Threads = Threads,
     };
 }

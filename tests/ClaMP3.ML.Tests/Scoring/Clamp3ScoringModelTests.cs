@@ -1,6 +1,7 @@
 using ClaMP3.ML;
 using ClaMP3.ML.Inference;
 using ClaMP3.ML.IO;
+using ClaMP3.ML.Onnx;
 using ClaMP3.ML.Scoring;
 using ClaMP3.ML.Tests.Model;
 using ClaMP3.ML.Tokenization;
@@ -133,6 +134,30 @@ public sealed class Clamp3ScoringModelTests
         Assert.IsTrue(features[0].All(float.IsFinite), "the good file must embed");
         Assert.IsTrue(features[1].All(float.IsNaN), "the unreadable file must be a missing value (NaN)");
         Assert.IsTrue(features[2].All(float.IsNaN), "the too-short file must be a missing value (NaN)");
+    }
+
+    [TestMethod]
+    public void TheBatchedFeaturizerOverTheOnnxEngineEqualsTheStandardRouteAndTheTorchOne()
+    {
+        using var temp = TestPaths.NewTempDir();
+        Clamp3OnnxExporter.Export(Clamp3Fixture.Checkpoint, temp.Path, Clamp3Fixture.Config);
+        var texts = Clamp3Fixture.Cases.Where(c => c.Modality == "text").Select(c => SourceText.ReadFile(Clamp3Fixture.PathOf(c.Input))).ToList();
+        var data = Ml.Data.LoadFromEnumerable(texts.Select(t => new TextInput { Text = t }));
+        Clamp3FeaturizerOptions Options(string? onnx) => new()
+        {
+            CheckpointPath = Clamp3Fixture.Checkpoint, ConfigPath = Clamp3Fixture.Config, TokenizerPath = Clamp3Fixture.Tokenizer,
+            Modality = Modality.Text, InputColumnName = "Text", BatchSize = 3, OnnxDirectory = onnx,
+        };
+        var onnx = Ml.Transforms.FeaturizeClamp3(Options(temp.Path)).Fit(data).Transform(data).GetColumn<float[]>("Features").ToList();
+        var torch = Ml.Transforms.FeaturizeClamp3(Options(null)).Fit(data).Transform(data).GetColumn<float[]>("Features").ToList();
+        var standard = Ml.Transforms.FeaturizeClamp3ForScoring(Export(Modality.Text)).Fit(data).Transform(data).GetColumn<float[]>("Features").ToList();
+        var comparison = new Clamp3Fixture.Comparison();
+        for (int i = 0; i < texts.Count; i++)
+        {
+            comparison.Add($"onnx vs torch, row {i}", torch[i], onnx[i], atol: 1e-5, rtol: 1e-5);
+            comparison.Add($"standard vs onnx batched, row {i}", onnx[i], standard[i], atol: 1e-5, rtol: 1e-5);
+        }
+        comparison.AssertAll("batched featurizer over ONNX vs TorchSharp and vs the standard route");
     }
 
     private static IEnumerable<Exception> Chain(Exception e)
