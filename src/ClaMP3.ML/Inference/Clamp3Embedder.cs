@@ -7,8 +7,14 @@ namespace ClaMP3.ML.Inference;
 
 /// <summary>How to load a <see cref="Clamp3Embedder"/>: where the model comes from (<see cref="Clamp3ModelSource"/>) and
 /// how many segments run per forward pass. <c>new Clamp3EmbedderOptions(pth) { TokenizerPath = … }</c>.</summary>
-public sealed record Clamp3EmbedderOptions(string CheckpointPath) : Clamp3ModelSource(CheckpointPath)
+public sealed record Clamp3EmbedderOptions : Clamp3ModelSource
 {
+    /// <param name="CheckpointPath">An official CLaMP 3 checkpoint (<c>.pth</c>), a bare state dict or <c>.safetensors</c>.</param>
+    public Clamp3EmbedderOptions(string CheckpointPath) : base(CheckpointPath) { } // the positional name, kept for named arguments
+
+    /// <summary>The options of a model source (every field copied) and a batch size.</summary>
+    public Clamp3EmbedderOptions(Clamp3ModelSource source, int batchSize) : base(source) => BatchSize = batchSize;
+
     /// <summary>Segments per forward pass. Segments of all items in one call are batched together.</summary>
     public int BatchSize { get; init; } = 8;
 }

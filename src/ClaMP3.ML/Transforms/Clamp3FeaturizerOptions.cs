@@ -75,15 +75,5 @@ public sealed class Clamp3FeaturizerOptions
         Threads = Threads,
     };
 
-    internal Clamp3EmbedderOptions ToEmbedderOptions() => new(CheckpointPath)
-    {
-        TokenizerPath = TokenizerPath,
-        ConfigPath = ConfigPath,
-        Device = Device,
-        BatchSize = BatchSize,
-        Precision = Precision,
-        AllowNonFiniteWeights = AllowNonFiniteWeights,
-        OnnxDirectory = OnnxDirectory,
-        Threads = Threads,
-    };
+    internal Clamp3EmbedderOptions ToEmbedderOptions() => new(ModelSource, BatchSize);
 }
