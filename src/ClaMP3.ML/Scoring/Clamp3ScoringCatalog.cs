@@ -71,14 +71,12 @@ public static class Clamp3ScoringCatalog
 
     /// <summary>MIDI files (column <c>MidiPath</c>) → MTF text (column <c>Music</c>), as <c>batch_midi2mtf.py --m3_compatible</c>,
     /// as a standard ML.NET transform (a <c>CustomMapping</c>): put it before a score featurizer to score MIDI files.</summary>
-    public static IEstimator<ITransformer> ConvertMidiToMtfForScoring(this TransformsCatalog catalog)
-    {
-        var factory = new Clamp3MidiToMtfMapping();
-        return catalog.StatefulCustomMapping(factory.GetMapping(), factory.GetStateInitAction(), Clamp3MidiToMtfMapping.ContractName);
-    }
+    public static IEstimator<ITransformer> ConvertMidiToMtfForScoring(this TransformsCatalog catalog) =>
+        Stateful(catalog, new Clamp3MidiToMtfMapping(), Clamp3MidiToMtfMapping.ContractName);
 
-    private static IEstimator<ITransformer> Stateful<TFactory>(TransformsCatalog catalog, TFactory factory, string contract)
-        where TFactory : Microsoft.ML.Transforms.StatefulCustomMappingFactory<Clamp3AudioPathRow, Clamp3SamplesRow, Clamp3RowCounter> =>
+    private static IEstimator<ITransformer> Stateful<TSrc, TDst>(TransformsCatalog catalog,
+        Microsoft.ML.Transforms.StatefulCustomMappingFactory<TSrc, TDst, Clamp3RowCounter> factory, string contract)
+        where TSrc : class, new() where TDst : class, new() =>
         catalog.StatefulCustomMapping(factory.GetMapping(), factory.GetStateInitAction(), contract);
 
     private static IEstimator<ITransformer> Carrier(TransformsCatalog catalog, string inputColumn, Clamp3ScoringModel model) =>

@@ -110,10 +110,16 @@ public sealed class Clamp3ScoringModel
     internal byte[] StateCarrierOnnx(string inputColumn) =>
         Bytes(Clamp3ScoringGraphs.StateCarrier(inputColumn, State ?? throw new InvalidOperationException($"a {Modality} featurizer carries no state.")), false);
 
+    /// <summary>The serialized model, written once into an array of its exact size (an official text encoder is
+    /// over 1 GB: a growing MemoryStream plus ToArray would hold it up to three times).</summary>
     private static byte[] Bytes(OnnxGraph graph, bool int8)
     {
-        using var stream = new MemoryStream();
-        graph.ToModel(OnnxExportManifest.ExporterVersion, Clamp3OnnxExporter.Metadata(int8 ? OnnxPrecision.Int8 : OnnxPrecision.Float32)).WriteTo(stream);
-        return stream.ToArray();
+        var model = graph.ToModel(OnnxExportManifest.ExporterVersion, Clamp3OnnxExporter.Metadata(int8 ? OnnxPrecision.Int8 : OnnxPrecision.Float32));
+        var bytes = new byte[checked((int)model.Size)];
+        using var stream = new MemoryStream(bytes, writable: true);
+        model.WriteTo(stream);
+        if (stream.Position != bytes.Length)
+            throw new InvalidOperationException($"the ONNX model wrote {stream.Position} bytes, {bytes.Length} expected.");
+        return bytes;
     }
 }
