@@ -1,3 +1,4 @@
+using ClaMP3.ML.Checkpoints;
 using System.Text;
 using ClaMP3.ML.Inference;
 using ClaMP3.ML.IO;
@@ -82,7 +83,7 @@ public sealed class Clamp3MediaEmbeddingGenerator : Clamp3EmbeddingGenerator<Dat
             throw new InvalidDataException($"MERT features must be float32 (1, T, {width}) or (T, {width}), got {array.DType} ({string.Join(", ", array.Shape)}).");
         var values = array.ToFloat32();
         if (values.Length == 0) throw new InvalidDataException("MERT features are empty.");
-        if (Array.FindIndex(values, v => !float.IsFinite(v)) is var bad and >= 0)
+        if (FiniteValues.FirstNonFinite(values) is var bad and >= 0)
             throw new InvalidDataException($"MERT features hold a non-finite value at row {bad / width}; they would give NaN embeddings.");
         return new FeatureMatrix(values, values.Length / width, width);
     }

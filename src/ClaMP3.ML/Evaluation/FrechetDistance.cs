@@ -1,3 +1,4 @@
+using ClaMP3.ML.Checkpoints;
 using System.Numerics.Tensors;
 using ClaMP3.ML.Retrieval;
 
@@ -27,11 +28,8 @@ public static class FrechetDistance
         {
             var f = features[i];
             if (f.Length != d) throw new ArgumentException($"{name}: vector {i} has {f.Length} dimensions, the first has {d}.");
-            for (int j = 0; j < d; j++)
-            {
-                if (!float.IsFinite(f[j])) throw new ArgumentException($"{name}: vector {i} holds NaN or infinite values.");
-                mean[j] += f[j];
-            }
+            if (FiniteValues.FirstNonFinite(f) >= 0) throw new ArgumentException($"{name}: vector {i} holds NaN or infinite values.");
+            for (int j = 0; j < d; j++) mean[j] += f[j];
         }
         for (int j = 0; j < d; j++) mean[j] /= features.Count;
         // Centred rows, then Σ = XᵀX / (N − 1) one row pair at a time (upper triangle, mirrored).

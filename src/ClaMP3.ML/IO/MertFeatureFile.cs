@@ -1,3 +1,4 @@
+using ClaMP3.ML.Checkpoints;
 using ClaMP3.ML.Inference;
 
 namespace ClaMP3.ML.IO;
@@ -37,7 +38,7 @@ public static class MertFeatureFile
         var values = array.ToFloat32();
         if (!allowNonFinite)
         {
-            int bad = Array.FindIndex(values, v => !float.IsFinite(v));
+            int bad = (int)FiniteValues.FirstNonFinite(values);
             if (bad >= 0)
                 throw new InvalidDataException($"{path}: MERT features hold a non-finite value ({values[bad]} at row {bad / width}, column {bad % width}); they would give NaN embeddings.");
         }

@@ -1,3 +1,4 @@
+using ClaMP3.ML.Checkpoints;
 using System.IO.MemoryMappedFiles;
 using System.Numerics.Tensors;
 
@@ -120,7 +121,7 @@ public sealed unsafe class VectorIndex : IDisposable
     {
         if (query.Length != Dimension)
             throw new ArgumentException($"The query has {query.Length} dimensions, the index {Path} has {Dimension}.");
-        foreach (var v in query) if (!float.IsFinite(v)) throw new ArgumentException("The query holds NaN or infinite values.");
+        if (FiniteValues.FirstNonFinite(query) >= 0) throw new ArgumentException("The query holds NaN or infinite values.");
         return Similarity.Normalize(query);
     }
 

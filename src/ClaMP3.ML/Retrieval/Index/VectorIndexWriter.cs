@@ -1,3 +1,4 @@
+using ClaMP3.ML.Checkpoints;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 
@@ -57,7 +58,7 @@ public sealed class VectorIndexWriter : IDisposable
     {
         if (_completed) throw new InvalidOperationException("The index is already complete.");
         if (vector.Length != Dimension) throw new InvalidDataException($"{key}: {vector.Length} dimensions, the index has {Dimension}.");
-        foreach (var v in vector) if (!float.IsFinite(v)) throw new InvalidDataException($"{key}: the vector holds NaN or infinite values.");
+        if (FiniteValues.FirstNonFinite(vector) >= 0) throw new InvalidDataException($"{key}: the vector holds NaN or infinite values.");
         if (!_seen.Add(key)) throw new InvalidDataException($"{key}: the key occurs twice.");
         if (_keys.Count == int.MaxValue) throw new InvalidOperationException("An index holds at most 2^31-1 rows.");
         vector.CopyTo(_unit);
