@@ -44,17 +44,8 @@ public static class TrainingSeeds
     public static long Torch(long seed, SeedPurpose purpose, long epoch = 0, long step = 0, long part = 0) =>
         (long)(Derive(seed, purpose, epoch, step, part) >> 1);
 
-    /// <summary>Sebastiano Vigna's SplitMix64 finaliser (the seeding function of xoshiro).</summary>
-    public static ulong SplitMix64(ulong x)
-    {
-        unchecked
-        {
-            x += 0x9E3779B97F4A7C15UL;
-            x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
-            x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
-            return x ^ (x >> 31);
-        }
-    }
+    /// <summary>Sebastiano Vigna's SplitMix64 finaliser (the seeding function of xoshiro): <see cref="ML.SplitMix64.Mix"/>.</summary>
+    public static ulong SplitMix64(ulong x) => ML.SplitMix64.Mix(x);
 }
 
 /// <summary>
@@ -64,16 +55,11 @@ public static class TrainingSeeds
 /// </summary>
 public sealed class SeededRandom : Random
 {
-    private ulong state;
+    private ML.SplitMix64 generator;
 
-    public SeededRandom(ulong seed) : base(0) => state = seed;
+    public SeededRandom(ulong seed) : base(0) => generator = new ML.SplitMix64(seed);
 
-    private ulong NextUInt64()
-    {
-        ulong current = state;
-        unchecked { state += 0x9E3779B97F4A7C15UL; }
-        return TrainingSeeds.SplitMix64(current);
-    }
+    private ulong NextUInt64() => generator.Next();
 
     private ulong Below(ulong n) => n == 0 ? 0 : (ulong)((UInt128)NextUInt64() * n >> 64);
 

@@ -1,40 +1,5 @@
 namespace ClaMP3.ML.Retrieval.Index;
 
-/// <summary>SplitMix64 (Steele, Lea, Flood 2014): a tiny, fully specified generator, the same on every platform.</summary>
-public struct SplitMix64
-{
-    private ulong _state;
-    public SplitMix64(ulong seed) => _state = seed;
-
-    public ulong Next()
-    {
-        ulong z = _state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
-    /// <summary>Uniform in [0, 1) from the top 53 bits.</summary>
-    public double NextDouble() => (Next() >> 11) * (1.0 / (1UL << 53));
-
-    /// <summary>Standard normal by Box-Muller (one of the pair; simple and reproducible, speed is not the point).</summary>
-    public double NextGaussian()
-    {
-        double u1 = 1.0 - NextDouble(); // (0, 1]: log is finite
-        double u2 = NextDouble();
-        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
-    }
-
-    /// <summary>An independent stream for item <paramref name="index"/> of <paramref name="domain"/>, so any item can be
-    /// generated alone, in any order, on any thread, with the same result.</summary>
-    public static SplitMix64 ForItem(ulong seed, ulong domain, ulong index)
-    {
-        var mixer = new SplitMix64(seed ^ (domain * 0xD1B54A32D192ED03UL));
-        ulong a = mixer.Next();
-        return new SplitMix64(a ^ new SplitMix64(index * 0x9E3779B97F4A7C15UL + domain).Next());
-    }
-}
-
 /// <summary>
 /// Synthetic embeddings shaped like a music collection: <c>Clusters</c> Gaussian clusters (centres with N(0, 1)
 /// coordinates), each item = its centre + <c>Spread</c> × N(0, 1) noise per coordinate, the cluster drawn uniformly
