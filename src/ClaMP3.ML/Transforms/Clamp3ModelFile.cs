@@ -1,4 +1,3 @@
-using ClaMP3.ML.IO;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
