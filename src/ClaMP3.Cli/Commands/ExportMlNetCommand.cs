@@ -35,7 +35,8 @@ public sealed class ExportMlNetCommand : IExportCommand
     internal static int Run(string output, string modalityName, string checkpoint, string? config, string? tokenizer, string? mert,
         bool int8, bool missingValueOnBadAudio, TextWriter stdout, TextWriter stderr)
     {
-        try
+        // Every failure (usage, model, I/O) is one line and exit 2: CliErrors.Start makes it a UsageException for Guard.
+        return CliErrors.Guard(stderr, () => CliErrors.Start(null, () =>
         {
             var modality = modalityName.Trim().ToLowerInvariant() switch
             {
@@ -48,13 +49,7 @@ public sealed class ExportMlNetCommand : IExportCommand
             model.SaveAsMlNetModel(new MLContext(), output, missingValueOnBadAudio);
             stdout.WriteLine($"{output}: {new FileInfo(output).Length:N0} bytes, {modality} featurizer, input column {Clamp3ScoringModel.InputColumnFor(modality)}, " +
                              $"output Features ({model.Dimension} floats), {(int8 ? "int8" : "float32")}");
-            return 0;
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or NotSupportedException or OnnxExportException
-                                       or Clamp3ConfigException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"error: {e.Message}");
-            return 2;
-        }
+            return CliErrors.Ok;
+        }));
     }
 }

@@ -27,7 +27,8 @@ public sealed class ExportOnnxCommand : IExportCommand
     /// <summary>0 on success, 2 on a usage, model or I/O error (one line naming the file or tensor).</summary>
     internal static int Run(string output, string? checkpoint, string? config, string? mert, string precisionChoice, TextWriter stdout, TextWriter stderr)
     {
-        try
+        // Every failure (usage, model, I/O) is one line and exit 2: CliErrors.Start makes it a UsageException for Guard.
+        return CliErrors.Guard(stderr, () => CliErrors.Start(null, () =>
         {
             if (checkpoint is null && mert is null) throw new ArgumentException("--checkpoint is required (or --mert for a MERT-only export).");
             var precision = CpuFeatures.ResolveOnnxPrecision(precisionChoice);
@@ -36,13 +37,7 @@ public sealed class ExportOnnxCommand : IExportCommand
                 : MertOnnxExporter.Export(mert!, output, precision);
             foreach (var m in manifest.Models) stdout.WriteLine($"{Path.Combine(output, m.File)}: {m.Bytes:N0} bytes, sha256 {m.Sha256}");
             stdout.WriteLine($"exported {manifest.Models.Count} model(s), {(precision == OnnxPrecision.Int8 ? "int8" : "float32")}, opset {manifest.Opset} (CPU: {CpuFeatures.Summary()})");
-            return 0;
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or NotSupportedException or OnnxExportException
-                                       or Clamp3ConfigException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"error: {e.Message}");
-            return 2;
-        }
+            return CliErrors.Ok;
+        }));
     }
 }

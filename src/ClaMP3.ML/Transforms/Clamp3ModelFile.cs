@@ -1,4 +1,3 @@
-using ClaMP3.ML.IO;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -317,7 +316,7 @@ public static class Clamp3ModelFile
             {
                 ["name"] = Path.GetFileName(file),
                 ["size"] = new FileInfo(file).Length,
-                ["sha256"] = Sha256(file),
+                ["sha256"] = SafeArchive.Sha256(file),
             };
             if (include)
             {
@@ -453,8 +452,6 @@ public static class Clamp3ModelFile
         why = "ok";
         return true;
     }
-
-    private static string Sha256(string file) => SafeArchive.Sha256(file);
 }
 
 /// <summary><c>mlContext.Model.SaveClamp3</c> / <c>LoadClamp3</c>: the <see cref="Clamp3ModelFile"/> format.</summary>
