@@ -61,35 +61,15 @@ public static class MertPretrained
         }
     }
 
-    /// <summary>Maps the names that different torch/transformers versions write onto the HF names the modules use.</summary>
+    /// <summary>The shared name mapping (<see cref="ClaMP3.ML.Onnx.MertOnnxExporter"/>), then a pos-conv weight saved
+    /// with weight_norm removed is split back into weight_g / weight_v for the weight-normed module.</summary>
     internal static StateDict Normalize(StateDict stateDict, string path)
     {
-        var keys = stateDict.Keys.ToList();
-        if (keys.Any(k => k.StartsWith("audio_model.") || k.StartsWith("text_model.") || k.StartsWith("symbolic_model.")))
-            throw new InvalidDataException($"{path} is a CLaMP 3 checkpoint, not a MERT model; pass the MERT folder " +
-                                           "(config.json + pytorch_model.bin or model.safetensors) as the MERT model.");
-        // Head models (e.g. a saved MusicHubertForCTC) prefix the base model's names.
-        foreach (var prefix in new[] { "music_hubert.", "hubert.", "mert." })
-            if (!keys.Any(k => k.StartsWith("feature_extractor.")) && keys.Any(k => k.StartsWith(prefix + "feature_extractor.")))
-            {
-                stateDict = stateDict.WithPrefixRemoved(prefix);
-                keys = stateDict.Keys.ToList();
-                break;
-            }
-        if (!keys.Any(k => k.StartsWith("feature_extractor.conv_layers.")))
-            throw new InvalidDataException($"{path} does not hold a MERT/HuBERT model (no feature_extractor.conv_layers.* tensors; " +
-                                           $"first names: {string.Join(", ", keys.Take(5))}).");
-
+        stateDict = ClaMP3.ML.Onnx.MertOnnxExporter.Normalize(stateDict, path);
         var renamed = new List<KeyValuePair<string, CheckpointTensor>>();
         foreach (var (key, tensor) in stateDict)
         {
-            string name = key switch
-            {
-                PosConv + "parametrizations.weight.original0" => PosConv + "weight_g", // torch ≥ 2.1 parametrizations
-                PosConv + "parametrizations.weight.original1" => PosConv + "weight_v",
-                _ => key,
-            };
-            if (name == PosConv + "weight" && !stateDict.ContainsKey(PosConv + "weight_v"))
+            if (key == PosConv + "weight" && !stateDict.ContainsKey(PosConv + "weight_v"))
             {
                 // weight_norm removed before saving: v = w and g = ‖w‖ per kernel tap reproduce w.
                 using var scope = NewDisposeScope();
@@ -99,7 +79,7 @@ public static class MertPretrained
                 renamed.Add(new(PosConv + "weight_v", CheckpointTensor.FromTensor(w)));
                 continue;
             }
-            renamed.Add(new(name, tensor));
+            renamed.Add(new(key, tensor));
         }
         return new StateDict(renamed, stateDict.SourcePath, stateDict.Metadata);
     }

@@ -120,20 +120,25 @@ public static class MertOnnxExporter
     }
 
     /// <summary>Maps the names different torch/transformers versions write onto the HF names (prefixes of head models,
-    /// torch ≥ 2.1 weight-norm parametrizations). No TorchSharp: plain arrays only.</summary>
+    /// torch ≥ 2.1 weight-norm parametrizations). No TorchSharp: plain arrays only. Shared with the TorchSharp loader.</summary>
     internal static StateDict Normalize(StateDict stateDict, string path)
     {
         var keys = stateDict.Keys.ToList();
-        if (keys.Any(k => k.StartsWith("audio_model.", StringComparison.Ordinal) || k.StartsWith("text_model.", StringComparison.Ordinal)))
-            throw new InvalidDataException($"{path} is a CLaMP 3 checkpoint, not a MERT model; pass the MERT folder (config.json + weights).");
+        if (keys.Any(k => k.StartsWith("audio_model.", StringComparison.Ordinal) || k.StartsWith("text_model.", StringComparison.Ordinal)
+                          || k.StartsWith("symbolic_model.", StringComparison.Ordinal)))
+            throw new InvalidDataException($"{path} is a CLaMP 3 checkpoint, not a MERT model; pass the MERT folder " +
+                                           "(config.json + pytorch_model.bin or model.safetensors) as the MERT model.");
+        // Head models (e.g. a saved MusicHubertForCTC) prefix the base model's names.
         foreach (var prefix in new[] { "music_hubert.", "hubert.", "mert." })
             if (!keys.Any(k => k.StartsWith("feature_extractor.", StringComparison.Ordinal)) && keys.Any(k => k.StartsWith(prefix + "feature_extractor.", StringComparison.Ordinal)))
             {
                 stateDict = stateDict.WithPrefixRemoved(prefix);
+                keys = stateDict.Keys.ToList();
                 break;
             }
-        if (!stateDict.Keys.Any(k => k.StartsWith("feature_extractor.conv_layers.", StringComparison.Ordinal)))
-            throw new InvalidDataException($"{path} does not hold a MERT/HuBERT model (no feature_extractor.conv_layers.* tensors).");
+        if (!keys.Any(k => k.StartsWith("feature_extractor.conv_layers.", StringComparison.Ordinal)))
+            throw new InvalidDataException($"{path} does not hold a MERT/HuBERT model (no feature_extractor.conv_layers.* tensors; " +
+                                           $"first names: {string.Join(", ", keys.Take(5))}).");
         var renamed = stateDict.Select(kv => new KeyValuePair<string, CheckpointTensor>(kv.Key switch
         {
             PosConv + "parametrizations.weight.original0" => PosConv + "weight_g",
