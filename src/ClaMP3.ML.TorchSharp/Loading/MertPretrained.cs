@@ -17,30 +17,16 @@ public static class MertPretrained
     /// tensor, unless <paramref name="allowNonFiniteWeights"/> is set.</summary>
     public static MusicHubertModel Load(string modelDir, string device = "cpu", bool allowNonFiniteWeights = false)
     {
-        ArgumentException.ThrowIfNullOrEmpty(modelDir);
-        string dir = modelDir;
-        string? weights = null;
-        if (File.Exists(modelDir))
-        {
-            weights = Path.GetFullPath(modelDir);
-            dir = Path.GetDirectoryName(weights)!;
-        }
-        else if (!Directory.Exists(modelDir))
-            throw new DirectoryNotFoundException($"MERT model folder not found: {modelDir}");
-        string config = Path.Combine(dir, ConfigFile);
-        if (!File.Exists(config))
-            throw new FileNotFoundException($"{dir} has no {ConfigFile}: a MERT model folder needs the HF config.json beside its weights " +
-                                            "(e.g. a download of m-a-p/MERT-v1-95M).", config);
-        MertConfig.Load(config); // a non-MERT config (e.g. a CLaMP 3 folder) is reported before looking for weights
-        weights ??= WeightFiles.Select(f => Path.Combine(dir, f)).FirstOrDefault(File.Exists)
-                    ?? throw new FileNotFoundException($"{dir} has no MERT weights: expected {string.Join(" or ", WeightFiles)}.");
+        var (_, config, weights) = ClaMP3.ML.Onnx.MertOnnxExporter.ResolveFolder(modelDir);
         return Load(config, weights, device, allowNonFiniteWeights);
     }
 
     /// <summary>From an explicit config and weights file.</summary>
     public static MusicHubertModel Load(string configPath, string weightsPath, string device, bool allowNonFiniteWeights = false)
+        => Load(MertConfig.Load(configPath), weightsPath, device, allowNonFiniteWeights);
+
+    private static MusicHubertModel Load(MertConfig config, string weightsPath, string device, bool allowNonFiniteWeights)
     {
-        var config = MertConfig.Load(configPath);
         var stateDict = Normalize(CheckpointReader.Read(weightsPath, allowNonFiniteWeights), weightsPath);
         var model = new MusicHubertModel(config);
         try
