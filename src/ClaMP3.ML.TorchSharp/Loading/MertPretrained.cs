@@ -17,30 +17,16 @@ public static class MertPretrained
     /// tensor, unless <paramref name="allowNonFiniteWeights"/> is set.</summary>
     public static MusicHubertModel Load(string modelDir, string device = "cpu", bool allowNonFiniteWeights = false)
     {
-        ArgumentException.ThrowIfNullOrEmpty(modelDir);
-        string dir = modelDir;
-        string? weights = null;
-        if (File.Exists(modelDir))
-        {
-            weights = Path.GetFullPath(modelDir);
-            dir = Path.GetDirectoryName(weights)!;
-        }
-        else if (!Directory.Exists(modelDir))
-            throw new DirectoryNotFoundException($"MERT model folder not found: {modelDir}");
-        string config = Path.Combine(dir, ConfigFile);
-        if (!File.Exists(config))
-            throw new FileNotFoundException($"{dir} has no {ConfigFile}: a MERT model folder needs the HF config.json beside its weights " +
-                                            "(e.g. a download of m-a-p/MERT-v1-95M).", config);
-        MertConfig.Load(config); // a non-MERT config (e.g. a CLaMP 3 folder) is reported before looking for weights
-        weights ??= WeightFiles.Select(f => Path.Combine(dir, f)).FirstOrDefault(File.Exists)
-                    ?? throw new FileNotFoundException($"{dir} has no MERT weights: expected {string.Join(" or ", WeightFiles)}.");
+        var (_, config, weights) = ClaMP3.ML.Onnx.MertOnnxExporter.ResolveFolder(modelDir);
         return Load(config, weights, device, allowNonFiniteWeights);
     }
 
     /// <summary>From an explicit config and weights file.</summary>
     public static MusicHubertModel Load(string configPath, string weightsPath, string device, bool allowNonFiniteWeights = false)
+        => Load(MertConfig.Load(configPath), weightsPath, device, allowNonFiniteWeights);
+
+    private static MusicHubertModel Load(MertConfig config, string weightsPath, string device, bool allowNonFiniteWeights)
     {
-        var config = MertConfig.Load(configPath);
         var stateDict = Normalize(CheckpointReader.Read(weightsPath, allowNonFiniteWeights), weightsPath);
         var model = new MusicHubertModel(config);
         try
@@ -61,35 +47,15 @@ public static class MertPretrained
         }
     }
 
-    /// <summary>Maps the names that different torch/transformers versions write onto the HF names the modules use.</summary>
+    /// <summary>The shared name mapping (<see cref="ClaMP3.ML.Onnx.MertOnnxExporter"/>), then a pos-conv weight saved
+    /// with weight_norm removed is split back into weight_g / weight_v for the weight-normed module.</summary>
     internal static StateDict Normalize(StateDict stateDict, string path)
     {
-        var keys = stateDict.Keys.ToList();
-        if (keys.Any(k => k.StartsWith("audio_model.") || k.StartsWith("text_model.") || k.StartsWith("symbolic_model.")))
-            throw new InvalidDataException($"{path} is a CLaMP 3 checkpoint, not a MERT model; pass the MERT folder " +
-                                           "(config.json + pytorch_model.bin or model.safetensors) as the MERT model.");
-        // Head models (e.g. a saved MusicHubertForCTC) prefix the base model's names.
-        foreach (var prefix in new[] { "music_hubert.", "hubert.", "mert." })
-            if (!keys.Any(k => k.StartsWith("feature_extractor.")) && keys.Any(k => k.StartsWith(prefix + "feature_extractor.")))
-            {
-                stateDict = stateDict.WithPrefixRemoved(prefix);
-                keys = stateDict.Keys.ToList();
-                break;
-            }
-        if (!keys.Any(k => k.StartsWith("feature_extractor.conv_layers.")))
-            throw new InvalidDataException($"{path} does not hold a MERT/HuBERT model (no feature_extractor.conv_layers.* tensors; " +
-                                           $"first names: {string.Join(", ", keys.Take(5))}).");
-
+        stateDict = ClaMP3.ML.Onnx.MertOnnxExporter.Normalize(stateDict, path);
         var renamed = new List<KeyValuePair<string, CheckpointTensor>>();
         foreach (var (key, tensor) in stateDict)
         {
-            string name = key switch
-            {
-                PosConv + "parametrizations.weight.original0" => PosConv + "weight_g", // torch ≥ 2.1 parametrizations
-                PosConv + "parametrizations.weight.original1" => PosConv + "weight_v",
-                _ => key,
-            };
-            if (name == PosConv + "weight" && !stateDict.ContainsKey(PosConv + "weight_v"))
+            if (key == PosConv + "weight" && !stateDict.ContainsKey(PosConv + "weight_v"))
             {
                 // weight_norm removed before saving: v = w and g = ‖w‖ per kernel tap reproduce w.
                 using var scope = NewDisposeScope();
@@ -99,7 +65,7 @@ public static class MertPretrained
                 renamed.Add(new(PosConv + "weight_v", CheckpointTensor.FromTensor(w)));
                 continue;
             }
-            renamed.Add(new(name, tensor));
+            renamed.Add(new(key, tensor));
         }
         return new StateDict(renamed, stateDict.SourcePath, stateDict.Metadata);
     }

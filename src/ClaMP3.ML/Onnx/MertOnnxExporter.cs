@@ -101,8 +101,9 @@ public static class MertOnnxExporter
         : WeightFiles.Select(f => Path.Combine(mertDirectory, f)).FirstOrDefault(File.Exists)
           ?? throw new FileNotFoundException($"{mertDirectory} has no MERT weights: expected {string.Join(" or ", WeightFiles)}.");
 
-    /// <summary>Reads config and weights of a MERT folder (or of a weights file inside one), names normalised.</summary>
-    internal static Source ReadSource(string mertDirectory)
+    /// <summary>The config (path and parsed) and the weights file of a MERT folder, or of a weights file inside one. A
+    /// non-MERT config (e.g. a CLaMP 3 folder) is reported before looking for weights. Shared with the TorchSharp loader.</summary>
+    internal static (string ConfigPath, MertConfig Config, string WeightsPath) ResolveFolder(string mertDirectory)
     {
         ArgumentException.ThrowIfNullOrEmpty(mertDirectory);
         string dir = mertDirectory;
@@ -110,30 +111,44 @@ public static class MertOnnxExporter
         if (File.Exists(mertDirectory)) { weights = Path.GetFullPath(mertDirectory); dir = Path.GetDirectoryName(weights)!; }
         else if (!Directory.Exists(mertDirectory)) throw new DirectoryNotFoundException($"MERT model folder not found: {mertDirectory}");
         var configPath = Path.Combine(dir, "config.json");
-        if (!File.Exists(configPath)) throw new FileNotFoundException($"{dir} has no config.json: a MERT model folder needs the HF config.json beside its weights.", configPath);
+        if (!File.Exists(configPath))
+            throw new FileNotFoundException($"{dir} has no config.json: a MERT model folder needs the HF config.json beside its weights " +
+                                            "(e.g. a download of m-a-p/MERT-v1-95M).", configPath);
         var config = MertConfig.Load(configPath);
         weights ??= WeightFiles.Select(f => Path.Combine(dir, f)).FirstOrDefault(File.Exists)
                     ?? throw new FileNotFoundException($"{dir} has no MERT weights: expected {string.Join(" or ", WeightFiles)}.");
+        return (configPath, config, weights);
+    }
+
+    /// <summary>Reads config and weights of a MERT folder (or of a weights file inside one), names normalised.</summary>
+    internal static Source ReadSource(string mertDirectory)
+    {
+        var (configPath, config, weights) = ResolveFolder(mertDirectory);
         var state = Normalize(CheckpointReader.Read(weights), weights);
         RequireNoUnexpected(config, state, weights);
         return new Source(config, configPath, state, weights, OnnxExportManifest.Sha256Of(weights));
     }
 
     /// <summary>Maps the names different torch/transformers versions write onto the HF names (prefixes of head models,
-    /// torch ≥ 2.1 weight-norm parametrizations). No TorchSharp: plain arrays only.</summary>
+    /// torch ≥ 2.1 weight-norm parametrizations). No TorchSharp: plain arrays only. Shared with the TorchSharp loader.</summary>
     internal static StateDict Normalize(StateDict stateDict, string path)
     {
         var keys = stateDict.Keys.ToList();
-        if (keys.Any(k => k.StartsWith("audio_model.", StringComparison.Ordinal) || k.StartsWith("text_model.", StringComparison.Ordinal)))
-            throw new InvalidDataException($"{path} is a CLaMP 3 checkpoint, not a MERT model; pass the MERT folder (config.json + weights).");
+        if (keys.Any(k => k.StartsWith("audio_model.", StringComparison.Ordinal) || k.StartsWith("text_model.", StringComparison.Ordinal)
+                          || k.StartsWith("symbolic_model.", StringComparison.Ordinal)))
+            throw new InvalidDataException($"{path} is a CLaMP 3 checkpoint, not a MERT model; pass the MERT folder " +
+                                           "(config.json + pytorch_model.bin or model.safetensors) as the MERT model.");
+        // Head models (e.g. a saved MusicHubertForCTC) prefix the base model's names.
         foreach (var prefix in new[] { "music_hubert.", "hubert.", "mert." })
             if (!keys.Any(k => k.StartsWith("feature_extractor.", StringComparison.Ordinal)) && keys.Any(k => k.StartsWith(prefix + "feature_extractor.", StringComparison.Ordinal)))
             {
                 stateDict = stateDict.WithPrefixRemoved(prefix);
+                keys = stateDict.Keys.ToList();
                 break;
             }
-        if (!stateDict.Keys.Any(k => k.StartsWith("feature_extractor.conv_layers.", StringComparison.Ordinal)))
-            throw new InvalidDataException($"{path} does not hold a MERT/HuBERT model (no feature_extractor.conv_layers.* tensors).");
+        if (!keys.Any(k => k.StartsWith("feature_extractor.conv_layers.", StringComparison.Ordinal)))
+            throw new InvalidDataException($"{path} does not hold a MERT/HuBERT model (no feature_extractor.conv_layers.* tensors; " +
+                                           $"first names: {string.Join(", ", keys.Take(5))}).");
         var renamed = stateDict.Select(kv => new KeyValuePair<string, CheckpointTensor>(kv.Key switch
         {
             PosConv + "parametrizations.weight.original0" => PosConv + "weight_g",

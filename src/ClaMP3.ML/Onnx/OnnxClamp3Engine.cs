@@ -34,7 +34,7 @@ public sealed class OnnxClamp3Engine : IClamp3Engine
         if (useCuda) OnnxSessions.RequireCuda();
         this.threads = threads;
         this.useCuda = useCuda;
-        Description = $"onnx {(useCuda ? "cuda" : "cpu")} {(Manifest.Precision == OnnxPrecision.Int8 ? "int8" : "float32")}";
+        Description = Manifest.EngineDescription(useCuda);
     }
 
     public OnnxExportManifest Manifest { get; }

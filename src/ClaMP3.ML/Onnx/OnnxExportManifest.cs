@@ -58,6 +58,10 @@ public sealed class OnnxExportManifest
         return path;
     }
 
+    /// <summary>The <c>Description</c> of an ONNX engine over this export: "onnx cpu|cuda float32|int8".</summary>
+    internal string EngineDescription(bool useCuda) =>
+        $"onnx {(useCuda ? "cuda" : "cpu")} {(Precision == OnnxPrecision.Int8 ? "int8" : "float32")}";
+
     /// <summary>Refuses a folder exported from another checkpoint than <paramref name="checkpointPath"/>.</summary>
     public void RequireCheckpoint(string checkpointPath)
     {

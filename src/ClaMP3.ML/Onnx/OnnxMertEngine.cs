@@ -21,7 +21,7 @@ public sealed class OnnxMertEngine : IMertEngine
             throw new InvalidDataException($"{directory}: mert.onnx was exported from other MERT weights than {mertWeightsPath}; export it again.");
         Config = MertConfig.Load(Path.Combine(directory, Manifest.MertConfigFile));
         session = OnnxSessions.Create(path, threads, useCuda);
-        Description = $"onnx {(useCuda ? "cuda" : "cpu")} {(Manifest.Precision == OnnxPrecision.Int8 ? "int8" : "float32")}";
+        Description = Manifest.EngineDescription(useCuda);
     }
 
     public OnnxExportManifest Manifest { get; }
