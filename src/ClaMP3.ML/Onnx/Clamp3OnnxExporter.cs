@@ -1,3 +1,4 @@
+using ClaMP3.ML.IO;
 using ClaMP3.ML.Checkpoints;
 using ClaMP3.ML.Loading;
 using ClaMP3.ML.Modeling;
@@ -42,7 +43,7 @@ public static class Clamp3OnnxExporter
         };
         var tokenizer = CopyTokenizer(config, outputDirectory);
         var written = config with { TokenizerModel = tokenizer, CheckpointFileName = Path.GetFileName(checkpointPath) };
-        OnnxFiles.WriteAtomically(Path.Combine(outputDirectory, ConfigFile), s => s.Write(System.Text.Encoding.UTF8.GetBytes(written.ToJson())));
+        AtomicFile.Write(Path.Combine(outputDirectory, ConfigFile), s => s.Write(System.Text.Encoding.UTF8.GetBytes(written.ToJson())));
         string? mertConfig = null, mertSha = null;
         if (mert is not null)
         {
@@ -81,7 +82,7 @@ public static class Clamp3OnnxExporter
             Modality.Symbolic => Clamp3OnnxGraphs.Symbolic(config, weights, "weights in memory", int8),
             _ => Clamp3OnnxGraphs.Audio(config, weights, "weights in memory", int8),
         };
-        OnnxFiles.WriteAtomically(path, graph.ToModel(OnnxExportManifest.ExporterVersion, Metadata(precision)).WriteTo);
+        AtomicFile.Write(path, graph.ToModel(OnnxExportManifest.ExporterVersion, Metadata(precision)).WriteTo);
     }
 
     /// <summary>The config the export is written for: explicit, a sibling naming the checkpoint, or inferred; always checked against the tensors.</summary>
@@ -107,7 +108,7 @@ public static class Clamp3OnnxExporter
         var name = Path.GetFileName(path);
         var target = Path.Combine(outputDirectory, name);
         if (!string.Equals(Path.GetFullPath(path), Path.GetFullPath(target), StringComparison.Ordinal))
-            OnnxFiles.WriteAtomically(target, s => { using var f = File.OpenRead(path); f.CopyTo(s); });
+            AtomicFile.Write(target, s => { using var f = File.OpenRead(path); f.CopyTo(s); });
         return name;
     }
 }

@@ -1,3 +1,4 @@
+using ClaMP3.ML.IO;
 using ClaMP3.ML.Checkpoints;
 using ClaMP3.ML.Modeling.Mert;
 
@@ -39,7 +40,7 @@ public static class MertOnnxExporter
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         var graph = MertOnnxGraph.Build(config, weights, "weights in memory", precision == OnnxPrecision.Int8);
-        OnnxFiles.WriteAtomically(path, graph.ToModel(OnnxExportManifest.ExporterVersion, Clamp3OnnxExporter.Metadata(precision)).WriteTo);
+        AtomicFile.Write(path, graph.ToModel(OnnxExportManifest.ExporterVersion, Clamp3OnnxExporter.Metadata(precision)).WriteTo);
     }
 
     /// <summary>Every tensor of a MusicHubert model for <paramref name="c"/> (HF names and shapes).</summary>
@@ -91,7 +92,7 @@ public static class MertOnnxExporter
     {
         var graph = MertOnnxGraph.Build(source.Config, source.Weights, $"MERT weights {source.WeightsPath}", precision == OnnxPrecision.Int8);
         var entry = OnnxFiles.WriteModel(outputDirectory, "mert", graph.ToModel(OnnxExportManifest.ExporterVersion, Clamp3OnnxExporter.Metadata(precision)));
-        OnnxFiles.WriteAtomically(Path.Combine(outputDirectory, ConfigFile), s => { using var f = File.OpenRead(source.ConfigPath); f.CopyTo(s); });
+        AtomicFile.Write(Path.Combine(outputDirectory, ConfigFile), s => { using var f = File.OpenRead(source.ConfigPath); f.CopyTo(s); });
         return entry;
     }
 

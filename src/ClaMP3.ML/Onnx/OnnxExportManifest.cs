@@ -1,3 +1,4 @@
+using ClaMP3.ML.IO;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -155,35 +156,19 @@ public sealed class OnnxExportManifest
             w.WriteEndArray();
             w.WriteEndObject();
         }
-        OnnxFiles.WriteAtomically(Path.Combine(Directory, FileName), s => s.Write(stream.ToArray()));
+        AtomicFile.WriteAllBytes(Path.Combine(Directory, FileName), stream.ToArray());
     }
 }
 
 internal static class OnnxFiles
 {
-    /// <summary>Writes to a unique temporary file beside <paramref name="path"/> and moves it into place.</summary>
-    public static void WriteAtomically(string path, Action<Stream> write)
-    {
-        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-                write(stream);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-    }
-
     /// <summary>Serialises a model to <c>{key}.onnx</c> in <paramref name="directory"/> and returns its manifest entry.</summary>
     public static OnnxModelEntry WriteModel(string directory, string key, ProtoMessage model)
     {
         var file = key + ".onnx";
         var path = Path.Combine(directory, file);
         string sha = "";
-        WriteAtomically(path, stream =>
+        AtomicFile.Write(path, stream =>
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             using var hashing = new HashingStream(stream, hash);

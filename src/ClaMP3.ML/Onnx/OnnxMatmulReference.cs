@@ -1,3 +1,4 @@
+using ClaMP3.ML.IO;
 namespace ClaMP3.ML.Onnx;
 
 /// <summary>A one-node ONNX model for benchmarks: an [n, n] input times an [n, n] weight, as float32 MatMul or as the
@@ -21,6 +22,6 @@ public static class OnnxMatmulReference
         var x = g.Input("x", OnnxType.Float, (long)n, (long)n);
         g.Node("Identity", new[] { builder.Linear(x, "ref", n, n, true) }, output: "y");
         g.Output("y", OnnxType.Float, (long)n, (long)n);
-        OnnxFiles.WriteAtomically(path, g.ToModel(OnnxExportManifest.ExporterVersion, Clamp3OnnxExporter.Metadata(precision)).WriteTo);
+        AtomicFile.Write(path, g.ToModel(OnnxExportManifest.ExporterVersion, Clamp3OnnxExporter.Metadata(precision)).WriteTo);
     }
 }
