@@ -157,10 +157,10 @@ public static class SafeArchive
     /// that others may write to is tightened.</summary>
     public static string CreatePrivateDirectory(string path)
     {
-        const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
         if (OperatingSystem.IsWindows()) return Directory.CreateDirectory(path).FullName;
-        var info = Directory.CreateDirectory(path, Private);
-        if ((File.GetUnixFileMode(info.FullName) & ~Private) != 0) File.SetUnixFileMode(info.FullName, Private);
+        var info = Directory.CreateDirectory(path, ownerOnly);
+        if ((File.GetUnixFileMode(info.FullName) & ~ownerOnly) != 0) File.SetUnixFileMode(info.FullName, ownerOnly);
         return info.FullName;
     }
 

@@ -10,7 +10,9 @@ namespace ClaMP3.ML.Inference;
 public sealed record Clamp3EmbedderOptions : Clamp3ModelSource
 {
     /// <param name="CheckpointPath">An official CLaMP 3 checkpoint (<c>.pth</c>), a bare state dict or <c>.safetensors</c>.</param>
+#pragma warning disable IDE1006 // the positional record's name, kept so named arguments (CheckpointPath: …) still compile
     public Clamp3EmbedderOptions(string CheckpointPath) : base(CheckpointPath) { } // the positional name, kept for named arguments
+#pragma warning restore IDE1006
 
     /// <summary>The options of a model source (every field copied) and a batch size.</summary>
     public Clamp3EmbedderOptions(Clamp3ModelSource source, int batchSize) : base(source) => BatchSize = batchSize;
@@ -66,19 +68,19 @@ public sealed class PreparedInput
 /// </remarks>
 public sealed class Clamp3Embedder : IDisposable
 {
-    private readonly object gate = new();
-    private readonly XlmRobertaTokenizer? tokenizer;
-    private readonly M3Patchilizer patchilizer;
-    private readonly bool ownsEngine;
-    private bool disposed;
+    private readonly object _gate = new();
+    private readonly XlmRobertaTokenizer? _tokenizer;
+    private readonly M3Patchilizer _patchilizer;
+    private readonly bool _ownsEngine;
+    private bool _disposed;
 
     private Clamp3Embedder(IClamp3Engine engine, bool ownsEngine, XlmRobertaTokenizer? tokenizer, Clamp3EmbedderOptions options)
     {
         Engine = engine;
-        this.ownsEngine = ownsEngine;
+        this._ownsEngine = ownsEngine;
         Config = engine.Config;
-        this.tokenizer = tokenizer;
-        patchilizer = new M3Patchilizer(Config.PatchSize);
+        this._tokenizer = tokenizer;
+        _patchilizer = new M3Patchilizer(Config.PatchSize);
         Options = options;
     }
 
@@ -97,7 +99,7 @@ public sealed class Clamp3Embedder : IDisposable
     /// <summary>Size of global features (CLAMP3_HIDDEN_SIZE).</summary>
     public int GlobalDimension => Config.Clamp3HiddenSize;
     public Clamp3Precision Precision => Options.Precision;
-    public bool HasTokenizer => tokenizer is not null;
+    public bool HasTokenizer => _tokenizer is not null;
 
     /// <summary>Width of sequence features for a modality (the encoder's hidden size).</summary>
     public int SequenceDimension(Modality modality) => Encoder(modality).HiddenSize;
@@ -154,12 +156,12 @@ public sealed class Clamp3Embedder : IDisposable
     public PreparedInput PrepareText(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (tokenizer is null)
+        if (_tokenizer is null)
             throw new InvalidOperationException(
                 "No XLM-R tokenizer is loaded: set Clamp3EmbedderOptions.TokenizerPath (clamp3 embed --tokenizer) to XLM-R's sentencepiece.bpe.model to embed text.");
         var joined = XlmRobertaTokenizer.BuildTextInput(text);
         int[] ids;
-        lock (gate) ids = tokenizer.Encode(joined, addSpecialTokens: true);
+        lock (_gate) ids = _tokenizer.Encode(joined, addSpecialTokens: true);
         var warnings = joined.Length == 0 ? new[] { "the text is empty: it is embedded as <s></s>, as the official code does" } : Array.Empty<string>();
         return new PreparedInput(Modality.Text, ids.Length, ids, null, null, 0, warnings);
     }
@@ -171,7 +173,7 @@ public sealed class Clamp3Embedder : IDisposable
         ArgumentNullException.ThrowIfNull(abcOrMtf);
         var normalized = SourceText.NormalizeNewlines(abcOrMtf);
         int[][] patches;
-        lock (gate) patches = patchilizer.Encode(normalized, addSpecialPatches: true);
+        lock (_gate) patches = _patchilizer.Encode(normalized, addSpecialPatches: true);
         foreach (var patch in patches)
             if (patch.Length != Config.PatchSize)
                 throw new InvalidOperationException($"The patchilizer returned a patch of {patch.Length} ids, expected {Config.PatchSize}.");
@@ -236,9 +238,9 @@ public sealed class Clamp3Embedder : IDisposable
     public IReadOnlyList<FeatureMatrix> Embed(IReadOnlyList<PreparedInput> inputs, FeatureKind kind)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        lock (gate)
+        lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(disposed, this);
+            ObjectDisposedException.ThrowIf(_disposed, this);
             var results = new FeatureMatrix[inputs.Count];
             foreach (var modality in new[] { Modality.Text, Modality.Symbolic, Modality.Audio })
             {
@@ -270,9 +272,9 @@ public sealed class Clamp3Embedder : IDisposable
     /// the official re-assembly. Exposed for tests (the fixtures' <c>.chunks</c> files).</summary>
     internal float[][][] EmbedSegments(IReadOnlyList<PreparedInput> inputs, FeatureKind kind)
     {
-        lock (gate)
+        lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(disposed, this);
+            ObjectDisposedException.ThrowIf(_disposed, this);
             var all = new float[inputs.Count][][];
             foreach (var modality in new[] { Modality.Text, Modality.Symbolic, Modality.Audio })
             {
@@ -419,11 +421,11 @@ public sealed class Clamp3Embedder : IDisposable
 
     public void Dispose()
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (disposed) return;
-            disposed = true;
-            if (ownsEngine) Engine.Dispose();
+            if (_disposed) return;
+            _disposed = true;
+            if (_ownsEngine) Engine.Dispose();
         }
     }
 }

@@ -11,7 +11,7 @@ namespace ClaMP3.ML.Inference;
 /// activations are alive at a time.</remarks>
 public sealed class MertExtractor : IDisposable
 {
-    private readonly bool ownsEngine;
+    private readonly bool _ownsEngine;
 
     /// <summary>The forward passes (TorchSharp or ONNX Runtime); the eager network: <c>((TorchMertEngine)Engine).Model</c>.</summary>
     public IMertEngine Engine { get; }
@@ -24,7 +24,7 @@ public sealed class MertExtractor : IDisposable
     public MertExtractor(IMertEngine engine, bool ownsEngine = true)
     {
         Engine = engine ?? throw new ArgumentNullException(nameof(engine));
-        this.ownsEngine = ownsEngine;
+        this._ownsEngine = ownsEngine;
     }
 
     /// <summary>Loads an HF MERT folder (<c>config.json</c> + <c>model.safetensors</c> or <c>pytorch_model.bin</c>) on
@@ -132,6 +132,6 @@ public sealed class MertExtractor : IDisposable
 
     public void Dispose()
     {
-        if (ownsEngine) Engine.Dispose();
+        if (_ownsEngine) Engine.Dispose();
     }
 }

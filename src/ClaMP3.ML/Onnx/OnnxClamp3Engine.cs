@@ -11,11 +11,11 @@ namespace ClaMP3.ML.Onnx;
 /// </summary>
 public sealed class OnnxClamp3Engine : IClamp3Engine
 {
-    private readonly Dictionary<Modality, string> paths = new();
-    private readonly Dictionary<Modality, InferenceSession> sessions = new();
-    private readonly int threads;
-    private readonly bool useCuda;
-    private bool disposed;
+    private readonly Dictionary<Modality, string> _paths = new();
+    private readonly Dictionary<Modality, InferenceSession> _sessions = new();
+    private readonly int _threads;
+    private readonly bool _useCuda;
+    private bool _disposed;
 
     /// <param name="directory">An export folder (<c>manifest.json</c>, <c>config.json</c>, <c>text/symbolic/audio.onnx</c>).</param>
     /// <param name="threads">Intra-op threads (0 = one per core).</param>
@@ -27,13 +27,13 @@ public sealed class OnnxClamp3Engine : IClamp3Engine
         if (checkpointPath is not null) Manifest.RequireCheckpoint(checkpointPath);
         if (Manifest.ConfigFile is null) throw new InvalidDataException($"{Path.Combine(directory, OnnxExportManifest.FileName)}: the export holds no CLaMP 3 models (MERT only).");
         Config = Clamp3Config.Load(Path.Combine(directory, Manifest.ConfigFile));
-        paths[Modality.Text] = Manifest.VerifiedModelPath("text");
-        paths[Modality.Symbolic] = Manifest.VerifiedModelPath("symbolic");
-        paths[Modality.Audio] = Manifest.VerifiedModelPath("audio");
+        _paths[Modality.Text] = Manifest.VerifiedModelPath("text");
+        _paths[Modality.Symbolic] = Manifest.VerifiedModelPath("symbolic");
+        _paths[Modality.Audio] = Manifest.VerifiedModelPath("audio");
         if (threads < 0) throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be 0 (default) or positive.");
         if (useCuda) OnnxSessions.RequireCuda();
-        this.threads = threads;
-        this.useCuda = useCuda;
+        this._threads = threads;
+        this._useCuda = useCuda;
         Description = Manifest.EngineDescription(useCuda);
     }
 
@@ -44,7 +44,7 @@ public sealed class OnnxClamp3Engine : IClamp3Engine
     public float[] Run(EncoderBatch batch, bool global)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        ObjectDisposedException.ThrowIf(disposed, this);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         Validate(batch);
         var session = Session(batch.Modality);
         var shape = new long[] { batch.Rows, batch.Width };
@@ -92,16 +92,16 @@ public sealed class OnnxClamp3Engine : IClamp3Engine
 
     private InferenceSession Session(Modality modality)
     {
-        if (!sessions.TryGetValue(modality, out var session))
-            sessions[modality] = session = OnnxSessions.Create(paths[modality], threads, useCuda);
+        if (!_sessions.TryGetValue(modality, out var session))
+            _sessions[modality] = session = OnnxSessions.Create(_paths[modality], _threads, _useCuda);
         return session;
     }
 
     public void Dispose()
     {
-        if (disposed) return;
-        disposed = true;
-        foreach (var s in sessions.Values) s.Dispose();
-        sessions.Clear();
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var s in _sessions.Values) s.Dispose();
+        _sessions.Clear();
     }
 }

@@ -18,19 +18,19 @@ internal sealed class OnnxGraph
     /// <summary>IR version 8 is the one that goes with opset 17.</summary>
     public const int IrVersion = 8;
 
-    private readonly List<ProtoMessage> nodes = new();
-    private readonly List<ProtoMessage> initializers = new();
-    private readonly List<ProtoMessage> inputs = new();
-    private readonly List<ProtoMessage> outputs = new();
-    private readonly Dictionary<string, string> constants = new(StringComparer.Ordinal);
-    private readonly string prefix;
-    private int counter;
+    private readonly List<ProtoMessage> _nodes = new();
+    private readonly List<ProtoMessage> _initializers = new();
+    private readonly List<ProtoMessage> _inputs = new();
+    private readonly List<ProtoMessage> _outputs = new();
+    private readonly Dictionary<string, string> _constants = new(StringComparer.Ordinal);
+    private readonly string _prefix;
+    private int _counter;
 
     /// <param name="namePrefix">Prefixes every generated name: a subgraph (a Loop body) must not reuse its parent's names.</param>
     public OnnxGraph(string name, string namePrefix = "")
     {
         Name = name;
-        prefix = namePrefix;
+        _prefix = namePrefix;
     }
 
     public string Name { get; }
@@ -39,24 +39,24 @@ internal sealed class OnnxGraph
     /// <summary>A graph input; a dimension is a long (fixed) or a string (symbolic, e.g. "batch").</summary>
     public string Input(string name, OnnxType type, params object[] dims)
     {
-        inputs.Add(ValueInfo(name, type, dims));
+        _inputs.Add(ValueInfo(name, type, dims));
         return name;
     }
 
     /// <summary>Declares <paramref name="value"/> (made with that name by <see cref="Node"/>) as a graph output.</summary>
-    public void Output(string value, OnnxType type, params object[] dims) => outputs.Add(ValueInfo(value, type, dims));
+    public void Output(string value, OnnxType type, params object[] dims) => _outputs.Add(ValueInfo(value, type, dims));
 
     public string Node(string op, IReadOnlyList<string> nodeInputs, OnnxAttr[]? attributes = null, string? output = null, string? domain = null) =>
         Nodes(op, nodeInputs, 1, attributes, output is null ? null : new[] { output }, domain)[0];
 
     public string[] Nodes(string op, IReadOnlyList<string> nodeInputs, int outputCount, OnnxAttr[]? attributes = null, string[]? outputNames = null, string? domain = null)
     {
-        int id = counter++;
-        var outs = outputNames ?? Enumerable.Range(0, outputCount).Select(i => $"{prefix}{op}_{id}_{i}").ToArray();
+        int id = _counter++;
+        var outs = outputNames ?? Enumerable.Range(0, outputCount).Select(i => $"{_prefix}{op}_{id}_{i}").ToArray();
         var node = new ProtoMessage();
         foreach (var input in nodeInputs) node.String(1, input);
         foreach (var o in outs) node.String(2, o);
-        node.String(3, $"{prefix}{op}_{id}");
+        node.String(3, $"{_prefix}{op}_{id}");
         node.String(4, op);
         foreach (var a in attributes ?? Array.Empty<OnnxAttr>())
         {
@@ -68,7 +68,7 @@ internal sealed class OnnxGraph
             node.String(7, domain);
             if (domain == "com.microsoft") UsesMicrosoftDomain = true;
         }
-        nodes.Add(node);
+        _nodes.Add(node);
         return outs;
     }
 
@@ -81,17 +81,17 @@ internal sealed class OnnxGraph
     public string Bytes(string name, byte[] values, params long[] dims) => Initializer(name, OnnxType.UInt8, values, dims);
 
     /// <summary>A float scalar constant (shared by value).</summary>
-    public string Scalar(float value) => Constant($"f{BitConverter.SingleToInt32Bits(value):x8}", () => Floats($"{prefix}const_{counter++}", new[] { value }));
+    public string Scalar(float value) => Constant($"f{BitConverter.SingleToInt32Bits(value):x8}", () => Floats($"{_prefix}const_{_counter++}", new[] { value }));
 
     /// <summary>An int64 scalar constant (shared by value).</summary>
-    public string Scalar(long value) => Constant($"l{value}", () => Longs($"{prefix}const_{counter++}", new[] { value }));
+    public string Scalar(long value) => Constant($"l{value}", () => Longs($"{_prefix}const_{_counter++}", new[] { value }));
 
     /// <summary>A 1-D int64 constant (shared by value).</summary>
-    public string Vector(params long[] values) => Constant("v" + string.Join(",", values), () => Longs($"{prefix}const_{counter++}", values, values.Length));
+    public string Vector(params long[] values) => Constant("v" + string.Join(",", values), () => Longs($"{_prefix}const_{_counter++}", values, values.Length));
 
     private string Constant(string key, Func<string> make)
     {
-        if (!constants.TryGetValue(key, out var name)) constants[key] = name = make();
+        if (!_constants.TryGetValue(key, out var name)) _constants[key] = name = make();
         return name;
     }
 
@@ -103,7 +103,7 @@ internal sealed class OnnxGraph
         tensor.Varint(2, (int)type);
         tensor.String(8, name);
         tensor.Bytes(9, raw);
-        initializers.Add(tensor);
+        _initializers.Add(tensor);
         return name;
     }
 
@@ -129,11 +129,11 @@ internal sealed class OnnxGraph
     public ProtoMessage ToGraph()
     {
         var graph = new ProtoMessage();
-        foreach (var n in nodes) graph.Message(1, n);
+        foreach (var n in _nodes) graph.Message(1, n);
         graph.String(2, Name);
-        foreach (var t in initializers) graph.Message(5, t);
-        foreach (var i in inputs) graph.Message(11, i);
-        foreach (var o in outputs) graph.Message(12, o);
+        foreach (var t in _initializers) graph.Message(5, t);
+        foreach (var i in _inputs) graph.Message(11, i);
+        foreach (var o in _outputs) graph.Message(12, o);
         return graph;
     }
 
@@ -171,20 +171,20 @@ internal sealed class OnnxGraph
 /// <summary>The bytes of an unmanaged-element array as <see cref="Memory{T}"/> of bytes, without a copy.</summary>
 internal sealed class ArrayBytes<T>(T[] array) : System.Buffers.MemoryManager<byte> where T : unmanaged
 {
-    private System.Runtime.InteropServices.GCHandle handle;
+    private System.Runtime.InteropServices.GCHandle _handle;
 
     public override Span<byte> GetSpan() => MemoryMarshal.AsBytes(array.AsSpan());
 
     public override unsafe System.Buffers.MemoryHandle Pin(int elementIndex = 0)
     {
-        if (!handle.IsAllocated) handle = System.Runtime.InteropServices.GCHandle.Alloc(array, System.Runtime.InteropServices.GCHandleType.Pinned);
-        return new System.Buffers.MemoryHandle((byte*)handle.AddrOfPinnedObject() + elementIndex);
+        if (!_handle.IsAllocated) _handle = System.Runtime.InteropServices.GCHandle.Alloc(array, System.Runtime.InteropServices.GCHandleType.Pinned);
+        return new System.Buffers.MemoryHandle((byte*)_handle.AddrOfPinnedObject() + elementIndex);
     }
 
     public override void Unpin() { }
 
     protected override void Dispose(bool disposing)
     {
-        if (handle.IsAllocated) handle.Free();
+        if (_handle.IsAllocated) _handle.Free();
     }
 }

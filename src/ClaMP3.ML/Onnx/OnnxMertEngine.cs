@@ -8,7 +8,7 @@ namespace ClaMP3.ML.Onnx;
 /// checked against the manifest (and against the MERT weights file when one is given).</summary>
 public sealed class OnnxMertEngine : IMertEngine
 {
-    private readonly InferenceSession session;
+    private readonly InferenceSession _session;
 
     /// <param name="mertWeightsPath">When given, the folder must have been exported from this weights file (SHA-256).</param>
     public OnnxMertEngine(string directory, int threads = 0, bool useCuda = false, string? mertWeightsPath = null)
@@ -20,7 +20,7 @@ public sealed class OnnxMertEngine : IMertEngine
             && !string.Equals(OnnxExportManifest.Sha256Of(mertWeightsPath), expected, StringComparison.Ordinal))
             throw new InvalidDataException($"{directory}: mert.onnx was exported from other MERT weights than {mertWeightsPath}; export it again.");
         Config = MertConfig.Load(Path.Combine(directory, Manifest.MertConfigFile));
-        session = OnnxSessions.Create(path, threads, useCuda);
+        _session = OnnxSessions.Create(path, threads, useCuda);
         Description = Manifest.EngineDescription(useCuda);
     }
 
@@ -37,9 +37,9 @@ public sealed class OnnxMertEngine : IMertEngine
             throw new ArgumentException($"a MERT window needs enough samples for at least one frame; {samples} samples give none.", nameof(samples));
         using var input = OrtValue.CreateTensorValueFromMemory(windows, new long[] { batch, samples });
         using var runOptions = new RunOptions();
-        using var outputs = session.Run(runOptions, new[] { "waveform" }, new[] { input }, new[] { "hidden_state_means" });
+        using var outputs = _session.Run(runOptions, new[] { "waveform" }, new[] { input }, new[] { "hidden_state_means" });
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
-    public void Dispose() => session.Dispose();
+    public void Dispose() => _session.Dispose();
 }

@@ -11,37 +11,37 @@ namespace ClaMP3.ML.Onnx;
 /// </summary>
 internal sealed class OnnxNetworkBuilder
 {
-    private readonly IReadOnlyDictionary<string, CheckpointTensor> weights;
-    private readonly string source;
+    private readonly IReadOnlyDictionary<string, CheckpointTensor> _weights;
+    private readonly string _source;
 
     public OnnxNetworkBuilder(OnnxGraph graph, IReadOnlyDictionary<string, CheckpointTensor> weights, string source, bool int8)
     {
         Graph = graph;
-        this.weights = weights;
-        this.source = source;
+        this._weights = weights;
+        this._source = source;
         Int8 = int8;
     }
 
     public OnnxGraph Graph { get; }
     public bool Int8 { get; }
     /// <summary>The checkpoint, for messages.</summary>
-    public string Source => source;
+    public string Source => _source;
 
-    public bool HasWeight(string name) => weights.ContainsKey(name);
+    public bool HasWeight(string name) => _weights.ContainsKey(name);
 
     /// <summary>A tensor of the checkpoint as float32, checked for presence, shape and finite values.</summary>
     public float[] Weight(string name, params long[] shape)
     {
-        if (!weights.TryGetValue(name, out var t))
-            throw new OnnxExportException($"{source}: tensor '{name}' is missing (needed for the ONNX graph).");
+        if (!_weights.TryGetValue(name, out var t))
+            throw new OnnxExportException($"{_source}: tensor '{name}' is missing (needed for the ONNX graph).");
         if (!t.Shape.SequenceEqual(shape))
-            throw new OnnxExportException($"{source}: tensor '{name}' is [{string.Join(", ", t.Shape)}], the config implies [{string.Join(", ", shape)}].");
+            throw new OnnxExportException($"{_source}: tensor '{name}' is [{string.Join(", ", t.Shape)}], the config implies [{string.Join(", ", shape)}].");
         if (t.DType is not (TensorDType.Float32 or TensorDType.Float16 or TensorDType.BFloat16 or TensorDType.Float64))
-            throw new OnnxExportException($"{source}: tensor '{name}' has element type {t.DType}; a floating-point weight is needed.");
+            throw new OnnxExportException($"{_source}: tensor '{name}' has element type {t.DType}; a floating-point weight is needed.");
         var values = t.ToFloat32();
         for (int i = 0; i < values.Length; i++)
             if (!float.IsFinite(values[i]))
-                throw new OnnxExportException($"{source}: tensor '{name}' holds a non-finite value ({values[i]}) at element {i}; refusing to export it.");
+                throw new OnnxExportException($"{_source}: tensor '{name}' holds a non-finite value ({values[i]}) at element {i}; refusing to export it.");
         return values;
     }
 

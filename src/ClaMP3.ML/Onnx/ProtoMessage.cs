@@ -12,10 +12,10 @@ namespace ClaMP3.ML.Onnx;
 /// before writing, so a 1 GB initializer is never buffered twice.</remarks>
 internal sealed class ProtoMessage
 {
-    private readonly List<object> parts = new(); // byte[] (already encoded) or (byte[] header, ProtoMessage | ReadOnlyMemory<byte>)
-    private long? size;
+    private readonly List<object> _parts = new(); // byte[] (already encoded) or (byte[] header, ProtoMessage | ReadOnlyMemory<byte>)
+    private long? _size;
 
-    private void Add(object part) { parts.Add(part); size = null; }
+    private void Add(object part) { _parts.Add(part); _size = null; }
 
     public ProtoMessage Varint(int field, long value)
     {
@@ -67,7 +67,7 @@ internal sealed class ProtoMessage
         return Bytes(field, body);
     }
 
-    public long Size => size ??= parts.Sum(p => p switch
+    public long Size => _size ??= _parts.Sum(p => p switch
     {
         byte[] b => b.LongLength,
         LengthDelimited d => d.Header.LongLength + d.BodyLength,
@@ -76,7 +76,7 @@ internal sealed class ProtoMessage
 
     public void WriteTo(Stream stream)
     {
-        foreach (var part in parts)
+        foreach (var part in _parts)
         {
             if (part is byte[] b) { stream.Write(b); continue; }
             var d = (LengthDelimited)part;

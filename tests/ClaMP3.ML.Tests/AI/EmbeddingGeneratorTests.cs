@@ -10,20 +10,20 @@ namespace ClaMP3.ML.Tests;
 [TestClass]
 public class EmbeddingGeneratorTests
 {
-    private static Clamp3Embedder? s_embedder;
+    private static Clamp3Embedder? _embedder;
 
     private static string Tiny(params string[] parts) => TestPaths.Fixture(new[] { "clamp3-tiny" }.Concat(parts).ToArray());
 
     [ClassInitialize]
-    public static void Load(TestContext _) => s_embedder = Clamp3Embedder.Load(new Clamp3EmbedderOptions(Tiny("clamp3_tiny.pth"))
+    public static void Load(TestContext _) => _embedder = Clamp3Embedder.Load(new Clamp3EmbedderOptions(Tiny("clamp3_tiny.pth"))
     {
         ConfigPath = Tiny("config.json"), TokenizerPath = TestPaths.Fixture("tokenizer", "spm.model"), BatchSize = 3,
     });
 
     [ClassCleanup]
-    public static void Unload() => s_embedder?.Dispose();
+    public static void Unload() => _embedder?.Dispose();
 
-    private static Clamp3Embedder Embedder => s_embedder!;
+    private static Clamp3Embedder Embedder => _embedder!;
 
     private static double WorstDifference(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {

@@ -45,11 +45,11 @@ internal static class Clamp3Fixture
     {
         public double WorstDiff { get; private set; }
         public string WorstWhere { get; private set; } = "-";
-        private readonly List<string> failures = new();
+        private readonly List<string> _failures = new();
 
         public void Add(string where, ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double atol = Atol, double rtol = Rtol)
         {
-            if (expected.Length != actual.Length) { failures.Add($"{where}: {actual.Length} values, expected {expected.Length}"); return; }
+            if (expected.Length != actual.Length) { _failures.Add($"{where}: {actual.Length} values, expected {expected.Length}"); return; }
             for (int i = 0; i < expected.Length; i++)
             {
                 double diff = Math.Abs((double)actual[i] - expected[i]);
@@ -57,20 +57,20 @@ internal static class Clamp3Fixture
                 if (diff > WorstDiff || WorstWhere == "-") { WorstDiff = diff; WorstWhere = $"{where}[{i}]"; }
                 if (!(diff <= atol + rtol * Math.Abs(expected[i])))
                 {
-                    failures.Add($"{where}[{i}]: {actual[i]} vs expected {expected[i]} (|diff| {diff:E2})");
+                    _failures.Add($"{where}[{i}]: {actual[i]} vs expected {expected[i]} (|diff| {diff:E2})");
                     return;
                 }
             }
         }
 
-        public void Fail(string message) => failures.Add(message);
+        public void Fail(string message) => _failures.Add(message);
 
         public void AssertAll(string what)
         {
             var summary = $"{what}: worst |diff| {WorstDiff:E2} at {WorstWhere}";
             Console.WriteLine(summary);
-            if (failures.Count > 0)
-                Assert.Fail($"{summary}; {failures.Count} failure(s):\n" + string.Join("\n", failures.Take(20)));
+            if (_failures.Count > 0)
+                Assert.Fail($"{summary}; {_failures.Count} failure(s):\n" + string.Join("\n", _failures.Take(20)));
         }
     }
 }

@@ -12,11 +12,11 @@ namespace ClaMP3.ML.Tests.Model;
 [TestClass]
 public class Clamp3ParityTests
 {
-    private static Clamp3Embedder embedder = null!;
+    private static Clamp3Embedder _embedder = null!;
 
     [ClassInitialize]
     public static void Load(TestContext _) =>
-        embedder = Clamp3Embedder.Load(new Clamp3EmbedderOptions(Clamp3Fixture.Checkpoint)
+        _embedder = Clamp3Embedder.Load(new Clamp3EmbedderOptions(Clamp3Fixture.Checkpoint)
         {
             ConfigPath = Clamp3Fixture.Config,
             TokenizerPath = Clamp3Fixture.Tokenizer,
@@ -24,7 +24,7 @@ public class Clamp3ParityTests
         });
 
     [ClassCleanup]
-    public static void Unload() => embedder?.Dispose();
+    public static void Unload() => _embedder?.Dispose();
 
     internal static PreparedInput Prepare(Clamp3Embedder e, Clamp3Fixture.Case c)
     {
@@ -50,7 +50,7 @@ public class Clamp3ParityTests
         int checkedCases = 0;
         foreach (var c in Clamp3Fixture.Cases)
         {
-            var prepared = Prepare(embedder, c);
+            var prepared = Prepare(_embedder, c);
             Assert.AreEqual(c.Length, prepared.Length, $"{c}: length");
             if (c.Modality == "audio")
             {
@@ -76,7 +76,7 @@ public class Clamp3ParityTests
     {
         var cases = Clamp3Fixture.Cases;
         // All 28 inputs in one call: segments of different items share batches.
-        var outputs = embedder.Embed(cases.Select(c => Prepare(embedder, c)).ToList(), kind);
+        var outputs = _embedder.Embed(cases.Select(c => Prepare(_embedder, c)).ToList(), kind);
         var comparison = new Clamp3Fixture.Comparison();
         for (int i = 0; i < cases.Count; i++)
         {
@@ -94,7 +94,7 @@ public class Clamp3ParityTests
     public void ChunkFeaturesMatchEveryCase()
     {
         var cases = Clamp3Fixture.Cases;
-        var segments = embedder.EmbedSegments(cases.Select(c => Prepare(embedder, c)).ToList(), FeatureKind.Global);
+        var segments = _embedder.EmbedSegments(cases.Select(c => Prepare(_embedder, c)).ToList(), FeatureKind.Global);
         var comparison = new Clamp3Fixture.Comparison();
         for (int i = 0; i < cases.Count; i++)
             comparison.Add(cases[i].ToString(), Clamp3Fixture.Expected(cases[i], "chunks").ToFloat32(), segments[i].SelectMany(s => s).ToArray());
@@ -105,11 +105,11 @@ public class Clamp3ParityTests
     public void OneItemAtATimeGivesTheBatchedNumbers()
     {
         var cases = Clamp3Fixture.Cases.Where((c, i) => i % 3 == 0).ToList();
-        var batched = embedder.Embed(cases.Select(c => Prepare(embedder, c)).ToList(), FeatureKind.Sequence);
+        var batched = _embedder.Embed(cases.Select(c => Prepare(_embedder, c)).ToList(), FeatureKind.Sequence);
         var comparison = new Clamp3Fixture.Comparison();
         for (int i = 0; i < cases.Count; i++)
         {
-            var single = embedder.Embed(new[] { Prepare(embedder, cases[i]) }, FeatureKind.Sequence)[0];
+            var single = _embedder.Embed(new[] { Prepare(_embedder, cases[i]) }, FeatureKind.Sequence)[0];
             comparison.Add(cases[i].ToString(), batched[i].Values, single.Values, 1e-5, 0);
         }
         comparison.AssertAll("batched vs single");
@@ -123,20 +123,20 @@ public class Clamp3ParityTests
         var mtf = Clamp3Fixture.Cases.First(c => c.Kind == "mtf");
         var audio = Clamp3Fixture.Cases.First(c => c.Name == "long_t50");
         var comparison = new Clamp3Fixture.Comparison();
-        comparison.Add("text", Clamp3Fixture.Expected(text, "global").ToFloat32(), embedder.EmbedText(File.ReadAllText(Clamp3Fixture.PathOf(text.Input))).Values);
-        var scores = embedder.EmbedScores(new[] { abc, mtf }.Select(c => File.ReadAllText(Clamp3Fixture.PathOf(c.Input))).ToList(), FeatureKind.Sequence);
+        comparison.Add("text", Clamp3Fixture.Expected(text, "global").ToFloat32(), _embedder.EmbedText(File.ReadAllText(Clamp3Fixture.PathOf(text.Input))).Values);
+        var scores = _embedder.EmbedScores(new[] { abc, mtf }.Select(c => File.ReadAllText(Clamp3Fixture.PathOf(c.Input))).ToList(), FeatureKind.Sequence);
         comparison.Add("abc", Clamp3Fixture.Expected(abc, "seq").ToFloat32(), scores[0].Values);
         comparison.Add("mtf", Clamp3Fixture.Expected(mtf, "seq").ToFloat32(), scores[1].Values);
-        comparison.Add("audio", Clamp3Fixture.Expected(audio, "global").ToFloat32(), embedder.EmbedAudioFeatures(ReadFeatures(Clamp3Fixture.PathOf(audio.Input))).Values);
+        comparison.Add("audio", Clamp3Fixture.Expected(audio, "global").ToFloat32(), _embedder.EmbedAudioFeatures(ReadFeatures(Clamp3Fixture.PathOf(audio.Input))).Values);
         comparison.AssertAll("convenience API");
-        Assert.AreEqual(24, embedder.GlobalDimension);
+        Assert.AreEqual(24, _embedder.GlobalDimension);
     }
 
     [TestMethod]
     public void BatchOutputsAndLossesMatch()
     {
         var comparison = new Clamp3Fixture.Comparison();
-        var model = ((TorchClamp3Engine)embedder.Engine).Model;
+        var model = ((TorchClamp3Engine)_embedder.Engine).Model;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var globals = new Dictionary<string, Tensor>();
@@ -156,7 +156,7 @@ public class Clamp3ParityTests
         foreach (var music in new[] { "symbolic", "audio" })
         {
             // The official ClipLoss on one process: logits = scale · t·mᵀ, mean of both cross-entropies.
-            var logits = globals["text"].matmul(globals[music].t()).Times(embedder.Config.LogitScale);
+            var logits = globals["text"].matmul(globals[music].t()).Times(_embedder.Config.LogitScale);
             var labels = KeptScalarOps.Arange(logits.shape[0]);
             var loss = nn.functional.cross_entropy(logits, labels).Plus(nn.functional.cross_entropy(logits.t(), labels)).DividedBy(2);
             comparison.Add($"loss_text_{music}", NpyFile.Read(Clamp3Fixture.PathOf($"expected/batch/loss_text_{music}.npy")).ToFloat32(), new[] { loss.item<float>() });
@@ -167,28 +167,28 @@ public class Clamp3ParityTests
     [TestMethod]
     public void EmptyTextEmbedsBosEos()
     {
-        var prepared = embedder.PrepareText("\n\r\n");
+        var prepared = _embedder.PrepareText("\n\r\n");
         CollectionAssert.AreEqual(new[] { 0, 2 }, prepared.TokenIds);
         Assert.AreEqual(1, prepared.Warnings.Count);
         var warnings = new List<string>();
-        embedder.Warning += warnings.Add;
+        _embedder.Warning += warnings.Add;
         try
         {
-            var global = embedder.EmbedText("");
+            var global = _embedder.EmbedText("");
             Assert.AreEqual(24, global.Columns);
             Assert.IsTrue(global.Values.All(float.IsFinite));
-            var seq = embedder.EmbedText("", FeatureKind.Sequence);
+            var seq = _embedder.EmbedText("", FeatureKind.Sequence);
             Assert.AreEqual(2, seq.Rows);
         }
-        finally { embedder.Warning -= warnings.Add; }
+        finally { _embedder.Warning -= warnings.Add; }
         Assert.AreEqual(2, warnings.Count);
     }
 
     [TestMethod]
     public void AbcWithoutBarlinesKeepsOnlyHeaderAndSpecialPatches()
     {
-        var prepared = embedder.PrepareScore("X:1\nT:No bars\nK:G\nABcd efga\nG4\n");
-        var p = embedder.Config.PatchSize;
+        var prepared = _embedder.PrepareScore("X:1\nT:No bars\nK:G\nABcd efga\nG4\n");
+        var p = _embedder.Config.PatchSize;
         Assert.AreEqual(5, prepared.Length); // BOS, X:, T:, K:, EOS
         CollectionAssert.AreEqual(Enumerable.Repeat(1, p).ToArray(), prepared.Patches![0]);
         CollectionAssert.AreEqual(new[] { 1 }.Concat(Enumerable.Repeat(2, p - 1)).ToArray(), prepared.Patches![4]);
@@ -202,17 +202,17 @@ public class Clamp3ParityTests
     [TestMethod]
     public void AudioFeaturesOfTheWrongWidthAreRejected()
     {
-        var e = Assert.ThrowsExactly<ArgumentException>(() => embedder.PrepareAudioFeatures(new FeatureMatrix(new float[10 * 16], 10, 16)));
+        var e = Assert.ThrowsExactly<ArgumentException>(() => _embedder.PrepareAudioFeatures(new FeatureMatrix(new float[10 * 16], 10, 16)));
         StringAssert.Contains(e.Message, "32 columns");
-        Assert.ThrowsExactly<ArgumentException>(() => embedder.PrepareAudioFeatures(new FeatureMatrix(new float[5], 2, 32)));
+        Assert.ThrowsExactly<ArgumentException>(() => _embedder.PrepareAudioFeatures(new FeatureMatrix(new float[5], 2, 32)));
     }
 
     [TestMethod]
     public void PatchIdsOutsideTheOneHotRangeAreRejected()
     {
         using var scope = NewDisposeScope();
-        var patches = zeros(new long[] { 1, 2, embedder.Config.PatchSize }, dtype: ScalarType.Int64);
+        var patches = zeros(new long[] { 1, 2, _embedder.Config.PatchSize }, dtype: ScalarType.Int64);
         patches[0, 1, 3] = tensor(200L);
-        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ((TorchClamp3Engine)embedder.Engine).Model.GetSymbolicFeatures(patches, ones(1, 2), true));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ((TorchClamp3Engine)_embedder.Engine).Model.GetSymbolicFeatures(patches, ones(1, 2), true));
     }
 }

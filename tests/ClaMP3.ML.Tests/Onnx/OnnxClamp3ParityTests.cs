@@ -12,22 +12,22 @@ namespace ClaMP3.ML.Tests.Onnx;
 [TestClass]
 public sealed class OnnxClamp3ParityTests
 {
-    private static TestPaths.TempDir? temp;
-    private static OnnxClamp3Engine? engine;
+    private static TestPaths.TempDir? _temp;
+    private static OnnxClamp3Engine? _engine;
 
     [ClassInitialize]
     public static void Export(TestContext _)
     {
-        temp = TestPaths.NewTempDir();
-        Clamp3OnnxExporter.Export(Clamp3Fixture.Checkpoint, temp.Path, Clamp3Fixture.Config);
-        engine = new OnnxClamp3Engine(temp.Path, threads: 1, checkpointPath: Clamp3Fixture.Checkpoint);
+        _temp = TestPaths.NewTempDir();
+        Clamp3OnnxExporter.Export(Clamp3Fixture.Checkpoint, _temp.Path, Clamp3Fixture.Config);
+        _engine = new OnnxClamp3Engine(_temp.Path, threads: 1, checkpointPath: Clamp3Fixture.Checkpoint);
     }
 
     [ClassCleanup]
     public static void Cleanup()
     {
-        engine?.Dispose();
-        temp?.Dispose();
+        _engine?.Dispose();
+        _temp?.Dispose();
     }
 
     /// <summary>The model items of a case (token ids, patches or framed feature rows), from the fixture files.</summary>
@@ -73,14 +73,14 @@ public sealed class OnnxClamp3ParityTests
     [TestMethod]
     public void EveryManifestCaseMatchesThroughOnnxRuntime()
     {
-        var config = engine!.Config;
+        var config = _engine!.Config;
         var cmp = new Clamp3Fixture.Comparison();
         foreach (var c in Clamp3Fixture.Cases)
         {
             int dim = config.Clamp3HiddenSize;
             // All chunks of the case in one padded batch (masking exercised when the last chunk is shorter).
             var batch = Batch(c, config, c.ChunkRanges, c.MaxLength);
-            var chunks = engine.Run(batch, global: true);
+            var chunks = _engine.Run(batch, global: true);
             cmp.Add($"{c}.chunks", Clamp3Fixture.Expected(c, "chunks").ToFloat32(), chunks);
             var global = new float[dim];
             for (int k = 0; k < c.ChunkWeights.Length; k++)
@@ -95,7 +95,7 @@ public sealed class OnnxClamp3ParityTests
             for (int k = 0; k < c.ChunkRanges.Length; k++)
             {
                 int length = c.ChunkRanges[k][1] - c.ChunkRanges[k][0];
-                var rows = engine.Run(Batch(c, config, new[] { c.ChunkRanges[k] }, length), global: false);
+                var rows = _engine.Run(Batch(c, config, new[] { c.ChunkRanges[k] }, length), global: false);
                 int keep = k == c.ChunkRanges.Length - 1 ? Clamp3Inputs.RowsKeptFromLastSegment(c.Length, c.MaxLength, length) : length;
                 seq.AddRange(rows.AsSpan((length - keep) * hidden, keep * hidden).ToArray());
             }
@@ -117,8 +117,8 @@ public sealed class OnnxClamp3ParityTests
             var batch = modality == Modality.Audio
                 ? new EncoderBatch(modality, rows, width, null, inputs.ToFloat32(), mask)
                 : new EncoderBatch(modality, rows, width, inputs.ToInt64(), null, mask);
-            cmp.Add($"batch/{name}.seq", NpyFile.Read(F("seq")).ToFloat32(), engine!.Run(batch, global: false));
-            cmp.Add($"batch/{name}.global", NpyFile.Read(F("global")).ToFloat32(), engine.Run(batch, global: true));
+            cmp.Add($"batch/{name}.seq", NpyFile.Read(F("seq")).ToFloat32(), _engine!.Run(batch, global: false));
+            cmp.Add($"batch/{name}.global", NpyFile.Read(F("global")).ToFloat32(), _engine.Run(batch, global: true));
         }
         cmp.AssertAll("ONNX Runtime vs clamp3-tiny batch files");
     }

@@ -10,17 +10,17 @@ namespace ClaMP3.ML.Tests.Onnx;
 [TestClass]
 public sealed class OnnxEngineBehaviourTests
 {
-    private static TestPaths.TempDir? temp;
+    private static TestPaths.TempDir? _temp;
 
     [ClassInitialize]
     public static void Export(TestContext _)
     {
-        temp = TestPaths.NewTempDir();
-        Clamp3OnnxExporter.Export(Clamp3Fixture.Checkpoint, temp.Path, Clamp3Fixture.Config);
+        _temp = TestPaths.NewTempDir();
+        Clamp3OnnxExporter.Export(Clamp3Fixture.Checkpoint, _temp.Path, Clamp3Fixture.Config);
     }
 
     [ClassCleanup]
-    public static void Cleanup() => temp?.Dispose();
+    public static void Cleanup() => _temp?.Dispose();
 
     private static EncoderBatch TextBatch(int rows, int width)
     {
@@ -33,7 +33,7 @@ public sealed class OnnxEngineBehaviourTests
     [TestMethod]
     public void BadBatchesAreRefusedBeforeOrtSeesThem()
     {
-        using var engine = new OnnxClamp3Engine(temp!.Path, threads: 1);
+        using var engine = new OnnxClamp3Engine(_temp!.Path, threads: 1);
         var tooLong = TextBatch(1, engine.Config.MaxTextLength + 1);
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => engine.Run(tooLong, true)).Message, "Text batch must be");
         var badId = TextBatch(1, 4);
@@ -49,8 +49,8 @@ public sealed class OnnxEngineBehaviourTests
     public void CudaWithoutTheGpuPackageIsOneClearError()
     {
         var (o, e) = (new StringWriter(), new StringWriter());
-        var options = new EmbedCommand.EmbedJobOptions(Path.Combine(Clamp3Fixture.Dir, "inputs", "text"), Path.Combine(temp!.Path, "out"), null, null, null,
-            true, "cuda", 4, false, Onnx: temp.Path);
+        var options = new EmbedCommand.EmbedJobOptions(Path.Combine(Clamp3Fixture.Dir, "inputs", "text"), Path.Combine(_temp!.Path, "out"), null, null, null,
+            true, "cuda", 4, false, Onnx: _temp.Path);
         int code = EmbedCommand.Run(options, o, e);
         Assert.AreEqual(2, code, e.ToString());
         StringAssert.Contains(e.ToString(), "Microsoft.ML.OnnxRuntime.Gpu");

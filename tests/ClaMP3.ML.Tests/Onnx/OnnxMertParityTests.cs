@@ -10,22 +10,22 @@ namespace ClaMP3.ML.Tests.Onnx;
 [TestClass]
 public sealed class OnnxMertParityTests
 {
-    private static TestPaths.TempDir? temp;
-    private static MertExtractor? extractor;
+    private static TestPaths.TempDir? _temp;
+    private static MertExtractor? _extractor;
 
     [ClassInitialize]
     public static void Export(TestContext _)
     {
-        temp = TestPaths.NewTempDir();
-        MertOnnxExporter.Export(MertFixture.Dir, temp.Path);
-        extractor = new MertExtractor(new OnnxMertEngine(temp.Path, threads: 1));
+        _temp = TestPaths.NewTempDir();
+        MertOnnxExporter.Export(MertFixture.Dir, _temp.Path);
+        _extractor = new MertExtractor(new OnnxMertEngine(_temp.Path, threads: 1));
     }
 
     [ClassCleanup]
     public static void Cleanup()
     {
-        extractor?.Dispose();
-        temp?.Dispose();
+        _extractor?.Dispose();
+        _temp?.Dispose();
     }
 
     [TestMethod]
@@ -37,7 +37,7 @@ public sealed class OnnxMertParityTests
         {
             var name = c.GetProperty("name").GetString()!;
             if (!File.Exists(MertFixture.Expected($"{name}.layers.npy"))) continue; // the too-short case: covered by the extractor tests
-            var layers = extractor!.ExtractLayersFromFile(Path.Combine(MertFixture.Dir, c.GetProperty("input").GetString()!));
+            var layers = _extractor!.ExtractLayersFromFile(Path.Combine(MertFixture.Dir, c.GetProperty("input").GetString()!));
             var (el, els) = MertFixture.Npy($"{name}.layers.npy");
             MertFixture.AssertClose($"onnx {name}.layers", el, els, layers.Values, new long[] { layers.Layers, layers.Windows, layers.Hidden }, MertFixture.Tolerance("layers"));
             var mert = layers.MeanOverLayers();
@@ -64,7 +64,7 @@ public sealed class OnnxMertParityTests
                 for (int t = 0; t < frames; t++) sum += states[((long)l * frames + t) * hidden + h];
                 expected[l * hidden + h] = (float)(sum / frames);
             }
-        using var engine = new OnnxMertEngine(temp!.Path, threads: 1);
+        using var engine = new OnnxMertEngine(_temp!.Path, threads: 1);
         var actual = engine.HiddenStateTimeMeans(input, 1, input.Length);
         MertFixture.AssertClose($"onnx {window} hidden-state means", expected, new long[] { layers, 1, hidden }, actual, new long[] { layers, 1, hidden }, MertFixture.Tolerance("hidden_states"));
     }

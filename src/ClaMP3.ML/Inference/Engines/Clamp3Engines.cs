@@ -19,13 +19,13 @@ public static class Clamp3Engines
     public const string TorchFactoryTypeName = "ClaMP3.ML.Inference.TorchEngineFactory, ClaMP3.ML.TorchSharp";
 
     private static readonly Lazy<IClamp3EngineFactory?> FoundTorch = new(FindTorch);
-    private static IClamp3EngineFactory? registered;
+    private static IClamp3EngineFactory? _registered;
 
     /// <summary>Overrides the factory found by name (e.g. a host that loads the TorchSharp assembly itself).</summary>
-    public static void RegisterTorch(IClamp3EngineFactory factory) => registered = factory ?? throw new ArgumentNullException(nameof(factory));
+    public static void RegisterTorch(IClamp3EngineFactory factory) => _registered = factory ?? throw new ArgumentNullException(nameof(factory));
 
     /// <summary>The TorchSharp factory, or an <see cref="InvalidOperationException"/> saying which package to reference.</summary>
-    public static IClamp3EngineFactory Torch => registered ?? FoundTorch.Value ?? throw new InvalidOperationException(
+    public static IClamp3EngineFactory Torch => _registered ?? FoundTorch.Value ?? throw new InvalidOperationException(
         "No CLaMP 3 engine can read a .pth/.safetensors checkpoint here: reference the ClaMP3.ML.TorchSharp package (plus a " +
         "native libtorch package) or give an ONNX folder (Clamp3EmbedderOptions.OnnxDirectory, clamp3 ... --onnx DIR).");
 

@@ -48,8 +48,8 @@ public sealed class AudioDecoderTests
     {
         // ((s + 64) & ~127) / 2^31, and 1.0 above 2^31 − 1 − 64.
         var audio = DecodeBytes(Build(Pcm, 1, 16000, 32, Int32(int.MaxValue, int.MaxValue - 64, 63, 64, 127, -65, int.MinValue, 1 << 30)));
-        const float Ulp = 1f / 16777216; // 128 / 2^31
-        AssertSamples(new[] { 1f, 1f - Ulp, 0f, Ulp, Ulp, -Ulp, -1f, 0.5f }, audio.Channels[0], "pcm32");
+        const float ulp = 1f / 16777216; // 128 / 2^31
+        AssertSamples(new[] { 1f, 1f - ulp, 0f, ulp, ulp, -ulp, -1f, 0.5f }, audio.Channels[0], "pcm32");
     }
 
     [TestMethod]
