@@ -16,28 +16,58 @@ public sealed partial record Clamp3Config
     {
         var description = checkpointFileName is null ? "the checkpoint" : $"checkpoint {checkpointFileName}";
         Clamp3CheckpointInspector.RequireClamp3(shapes, description);
-        long[] Shape(string name, int rank)
+        var reader = new ShapeReader(shapes, description);
+        var text = reader.Encoder("text_model.", "text", 1e-5, 1);
+        var symbolic = reader.Encoder("symbolic_model.base.", "symbolic", 1e-12, 0);
+        var audio = reader.Encoder("audio_model.", "audio", 1e-12, 0);
+        var patchEmbedding = reader.Shape("symbolic_model.patch_embedding.weight", 2);
+        if (patchEmbedding[1] % PatchVocabSize != 0)
+            throw new InvalidDataException($"{description}: symbolic_model.patch_embedding.weight is [{patchEmbedding[0]}, {patchEmbedding[1]}]; its width must be patch_size × 128.");
+        var projection = reader.Shape("text_proj.weight", 2);
+
+        int maxTextByTable = text.MaxPositionEmbeddings - text.PadTokenId - 1;
+        int maxText = FromFileName(checkpointFileName, "t_length") is int t && t <= maxTextByTable ? t : Math.Min(OfficialMaxTextLength, maxTextByTable);
+        int patchLength = FromFileName(checkpointFileName, "p_length") is int p && p <= symbolic.MaxPositionEmbeddings ? p : symbolic.MaxPositionEmbeddings;
+        int audioLength = FromFileName(checkpointFileName, "a_length") is int a && a <= audio.MaxPositionEmbeddings ? a : audio.MaxPositionEmbeddings;
+
+        var config = new Clamp3Config
+        {
+            Clamp3HiddenSize = checked((int)projection[0]),
+            MaxTextLength = maxText,
+            Text = text,
+            Symbolic = symbolic,
+            PatchSize = checked((int)(patchEmbedding[1] / PatchVocabSize)),
+            PatchLength = patchLength,
+            Audio = audio,
+            MaxAudioLength = audioLength,
+            CheckpointFileName = checkpointFileName is null ? null : Path.GetFileName(checkpointFileName),
+            Source = "inferred from " + description,
+        };
+        config.Validate();
+        config.CheckAgainst(shapes, description);
+        return config;
+    }
+
+    /// <summary>A length stated in an official file name (<c>…_p_length_512.pth</c>), or null.</summary>
+    private static int? FromFileName(string? checkpointFileName, string key)
+    {
+        if (checkpointFileName is null) return null;
+        var m = Regex.Match(Path.GetFileName(checkpointFileName), "_" + key + @"_(\d+)(?=[_.])");
+        return m.Success ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : null;
+    }
+
+    /// <summary>Reads one encoder's sizes from the state dict's shapes; every miss names the tensor and the checkpoint.</summary>
+    private sealed class ShapeReader(IReadOnlyDictionary<string, long[]> shapes, string description)
+    {
+        public long[] Shape(string name, int rank)
         {
             if (!shapes.TryGetValue(name, out var s))
                 throw new InvalidDataException($"not a complete CLaMP 3 checkpoint: {description} has no '{name}'.");
             if (s.Length != rank) throw new InvalidDataException($"{description}: tensor '{name}' has rank {s.Length}, expected {rank}.");
             return s;
         }
-        int Layers(string prefix)
-        {
-            var rx = new Regex("^" + Regex.Escape(prefix) + @"encoder\.layer\.(\d+)\.");
-            var indices = shapes.Keys.Select(k => rx.Match(k)).Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
-            if (indices.Count == 0) throw new InvalidDataException($"not a complete CLaMP 3 checkpoint: {description} has no '{prefix}encoder.layer.0.*' tensors.");
-            return indices.Max() + 1;
-        }
-        int Heads(int hidden, string section)
-        {
-            if (hidden % OfficialHeadDim != 0)
-                throw new Clamp3ConfigException(
-                    $"cannot infer {section}.num_attention_heads from {description}: hidden size {hidden} is not a multiple of 64 (the official rule is hidden/64). Pass a config.json.");
-            return hidden / OfficialHeadDim;
-        }
-        BertConfig Encoder(string prefix, string section, double eps, int pad)
+
+        public BertConfig Encoder(string prefix, string section, double eps, int pad)
         {
             var word = Shape(prefix + "embeddings.word_embeddings.weight", 2);
             var pos = Shape(prefix + "embeddings.position_embeddings.weight", 2);
@@ -58,40 +88,20 @@ public sealed partial record Clamp3Config
             };
         }
 
-        var text = Encoder("text_model.", "text", 1e-5, 1);
-        var symbolic = Encoder("symbolic_model.base.", "symbolic", 1e-12, 0);
-        var audio = Encoder("audio_model.", "audio", 1e-12, 0);
-        var patchEmbedding = Shape("symbolic_model.patch_embedding.weight", 2);
-        if (patchEmbedding[1] % PatchVocabSize != 0)
-            throw new InvalidDataException($"{description}: symbolic_model.patch_embedding.weight is [{patchEmbedding[0]}, {patchEmbedding[1]}]; its width must be patch_size × 128.");
-        var projection = Shape("text_proj.weight", 2);
-
-        int? FromName(string key)
+        private int Layers(string prefix)
         {
-            if (checkpointFileName is null) return null;
-            var m = Regex.Match(Path.GetFileName(checkpointFileName), "_" + key + @"_(\d+)(?=[_.])");
-            return m.Success ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : null;
+            var rx = new Regex("^" + Regex.Escape(prefix) + @"encoder\.layer\.(\d+)\.");
+            var indices = shapes.Keys.Select(k => rx.Match(k)).Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
+            if (indices.Count == 0) throw new InvalidDataException($"not a complete CLaMP 3 checkpoint: {description} has no '{prefix}encoder.layer.0.*' tensors.");
+            return indices.Max() + 1;
         }
-        int maxTextByTable = text.MaxPositionEmbeddings - text.PadTokenId - 1;
-        int maxText = FromName("t_length") is int t && t <= maxTextByTable ? t : Math.Min(OfficialMaxTextLength, maxTextByTable);
-        int patchLength = FromName("p_length") is int p && p <= symbolic.MaxPositionEmbeddings ? p : symbolic.MaxPositionEmbeddings;
-        int audioLength = FromName("a_length") is int a && a <= audio.MaxPositionEmbeddings ? a : audio.MaxPositionEmbeddings;
 
-        var config = new Clamp3Config
+        private int Heads(int hidden, string section)
         {
-            Clamp3HiddenSize = checked((int)projection[0]),
-            MaxTextLength = maxText,
-            Text = text,
-            Symbolic = symbolic,
-            PatchSize = checked((int)(patchEmbedding[1] / PatchVocabSize)),
-            PatchLength = patchLength,
-            Audio = audio,
-            MaxAudioLength = audioLength,
-            CheckpointFileName = checkpointFileName is null ? null : Path.GetFileName(checkpointFileName),
-            Source = "inferred from " + description,
-        };
-        config.Validate();
-        config.CheckAgainst(shapes, description);
-        return config;
+            if (hidden % OfficialHeadDim != 0)
+                throw new Clamp3ConfigException(
+                    $"cannot infer {section}.num_attention_heads from {description}: hidden size {hidden} is not a multiple of 64 (the official rule is hidden/64). Pass a config.json.");
+            return hidden / OfficialHeadDim;
+        }
     }
 }
