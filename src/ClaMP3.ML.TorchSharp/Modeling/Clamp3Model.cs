@@ -50,7 +50,7 @@ public sealed class Clamp3Model : nn.Module
     public Tensor GetTextFeatures(Tensor inputIds, Tensor mask, bool global)
     {
         using var scope = NewDisposeScope();
-        var hidden = text_model.ForwardIds(inputIds, mask);
+        var hidden = text_model.call(inputIds, mask, null);
         return (global ? text_proj.forward(MaskedMean(hidden, mask)) : hidden).MoveToOuterDisposeScope();
     }
 
@@ -70,7 +70,7 @@ public sealed class Clamp3Model : nn.Module
     public Tensor GetAudioFeatures(Tensor features, Tensor mask, bool global)
     {
         using var scope = NewDisposeScope();
-        var hidden = audio_model.ForwardEmbeds(features, mask);
+        var hidden = audio_model.call(null, mask, features);
         return (global ? audio_proj.forward(MaskedMean(hidden, mask)) : hidden).MoveToOuterDisposeScope();
     }
 

@@ -81,6 +81,6 @@ public sealed class M3PatchEncoder : nn.Module
     {
         using var scope = NewDisposeScope();
         var embeds = EmbedPatches(patches);
-        return @base.ForwardEmbeds(embeds, mask).MoveToOuterDisposeScope();
+        return @base.call(null, mask, embeds).MoveToOuterDisposeScope();
     }
 }
