@@ -36,8 +36,10 @@ internal sealed class MertFeatureEncoder : nn.Module<Tensor, Action<int, Tensor>
         }
     }
 
+#pragma warning disable IDE1006 // TorchSharp's name: an overload of call for the optional input left out, as EmbeddingBag.call(input)
     /// <summary><c>call(input, null)</c>: the features without a per-layer observer.</summary>
     public Tensor call(Tensor input) => call(input, null);
+#pragma warning restore IDE1006
 
     /// <summary>(B, N) samples → (B, T, C_last). <paramref name="onLayer"/>, when given, sees every conv layer's
     /// (B, T_i, C_i) output, each valid only during the call.</summary>
