@@ -14,14 +14,16 @@ namespace ClaMP3.ML.Modeling;
 /// (inference) or not (training), and <c>eval()</c>/<c>train()</c>: dropout (the encoders' <c>hidden_dropout_prob</c> /
 /// <c>attention_probs_dropout_prob</c>, 0 unless configured) acts only in train mode.
 /// </remarks>
-public sealed class Clamp3Model : nn.Module
+public sealed class Clamp3Model : nn.Module<Modality, Tensor, Tensor, bool, Tensor>
 {
+#pragma warning disable IDE1006 // HF state-dict names
     private readonly BertModel text_model;
     private readonly Linear text_proj;
     private readonly M3PatchEncoder symbolic_model;
     private readonly Linear symbolic_proj;
     private readonly BertModel audio_model;
     private readonly Linear audio_proj;
+#pragma warning restore IDE1006
 
     public Clamp3Model(Clamp3Config config) : base("Clamp3Model")
     {
@@ -44,44 +46,46 @@ public sealed class Clamp3Model : nn.Module
     public BertModel AudioModel => audio_model;
     public Linear AudioProjection => audio_proj;
 
+    /// <summary>The features of one modality (what <c>get_text_features</c> / <c>get_symbolic_features</c> /
+    /// <c>get_audio_features</c> return). <see cref="GetTextFeatures"/>, <see cref="GetSymbolicFeatures"/>,
+    /// <see cref="GetAudioFeatures"/> and <see cref="GetMusicFeatures"/> are <c>call</c> (this, with hooks) under the
+    /// official names.</summary>
+    /// <param name="modality">which encoder and projection: text, symbolic or audio</param>
+    /// <param name="inputs">text: [B, L] int64 XLM-R ids; symbolic: [B, S, patch_size] int64 character ids; audio:
+    /// [B, T, audio hidden] MERT feature rows</param>
+    /// <param name="mask">[B, L] float, 1 for real tokens / patches / rows</param>
+    /// <param name="global">false: last_hidden_state [B, L, H]; true: projected masked mean [B, D]</param>
+    public override Tensor forward(Modality modality, Tensor inputs, Tensor mask, bool global)
+    {
+        using var scope = NewDisposeScope();
+        var (hidden, projection) = modality switch
+        {
+            Modality.Text => (text_model.call(inputs, mask, null), text_proj),
+            Modality.Symbolic => (symbolic_model.call(inputs, mask), symbolic_proj),
+            Modality.Audio => (audio_model.call(null, mask, inputs), audio_proj),
+            _ => throw new ArgumentOutOfRangeException(nameof(modality)),
+        };
+        return (global ? projection.call(MaskedMean(hidden, mask)) : hidden).MoveToOuterDisposeScope();
+    }
+
     /// <param name="inputIds">[B, L] int64 XLM-R ids (padding = text pad id)</param>
     /// <param name="mask">[B, L] float, 1 for real tokens</param>
     /// <param name="global">false: last_hidden_state [B, L, H]; true: projected masked mean [B, D]</param>
-    public Tensor GetTextFeatures(Tensor inputIds, Tensor mask, bool global)
-    {
-        using var scope = NewDisposeScope();
-        var hidden = text_model.ForwardIds(inputIds, mask);
-        return (global ? text_proj.forward(MaskedMean(hidden, mask)) : hidden).MoveToOuterDisposeScope();
-    }
+    public Tensor GetTextFeatures(Tensor inputIds, Tensor mask, bool global) => call(Modality.Text, inputIds, mask, global);
 
     /// <param name="patches">[B, S, patch_size] int64 character ids</param>
     /// <param name="mask">[B, S] float, 1 for real patches</param>
     /// <param name="global">false: last_hidden_state [B, S, H]; true: projected masked mean [B, D]</param>
-    public Tensor GetSymbolicFeatures(Tensor patches, Tensor mask, bool global)
-    {
-        using var scope = NewDisposeScope();
-        var hidden = symbolic_model.Forward(patches, mask);
-        return (global ? symbolic_proj.forward(MaskedMean(hidden, mask)) : hidden).MoveToOuterDisposeScope();
-    }
+    public Tensor GetSymbolicFeatures(Tensor patches, Tensor mask, bool global) => call(Modality.Symbolic, patches, mask, global);
 
     /// <param name="features">[B, T, audio hidden] MERT feature rows</param>
     /// <param name="mask">[B, T] float, 1 for real rows</param>
     /// <param name="global">false: last_hidden_state [B, T, H]; true: projected masked mean [B, D]</param>
-    public Tensor GetAudioFeatures(Tensor features, Tensor mask, bool global)
-    {
-        using var scope = NewDisposeScope();
-        var hidden = audio_model.ForwardEmbeds(features, mask);
-        return (global ? audio_proj.forward(MaskedMean(hidden, mask)) : hidden).MoveToOuterDisposeScope();
-    }
+    public Tensor GetAudioFeatures(Tensor features, Tensor mask, bool global) => call(Modality.Audio, features, mask, global);
 
-    /// <summary>Dispatches to the symbolic or audio features, as <c>CLaMP3Model.forward</c> does with <c>music_modality</c>.</summary>
-    public Tensor GetMusicFeatures(Modality modality, Tensor inputs, Tensor mask, bool global) => modality switch
-    {
-        Modality.Symbolic => GetSymbolicFeatures(inputs, mask, global),
-        Modality.Audio => GetAudioFeatures(inputs, mask, global),
-        Modality.Text => GetTextFeatures(inputs, mask, global),
-        _ => throw new ArgumentOutOfRangeException(nameof(modality)),
-    };
+    /// <summary>Dispatches to the symbolic or audio features, as <c>CLaMP3Model.forward</c> does with <c>music_modality</c>
+    /// (and to the text features for <see cref="Modality.Text"/>).</summary>
+    public Tensor GetMusicFeatures(Modality modality, Tensor inputs, Tensor mask, bool global) => call(modality, inputs, mask, global);
 
     /// <summary>The official <c>avg_pooling</c>: <c>Σ_t h_t·m_t / Σ_t m_t</c>.</summary>
     public static Tensor MaskedMean(Tensor hidden, Tensor mask)

@@ -13,12 +13,15 @@ namespace ClaMP3.ML.Modeling;
 /// <remarks>One-hot × Linear is the bias plus the sum over positions p of weight column <c>p·128 + id_p</c>; that is
 /// computed as a gather from the transposed weight and a sum (same numbers up to summation order, without the
 /// <c>patch_size·128</c>-wide one-hot matmul, and still differentiable for training). <c>clamp3 bench model</c> times both.</remarks>
-public sealed class M3PatchEncoder : nn.Module
+public sealed class M3PatchEncoder : nn.Module<Tensor, Tensor, Tensor>
 {
+#pragma warning disable IDE1006 // HF state-dict names
     private readonly Linear patch_embedding;
     private readonly BertModel @base;
+#pragma warning restore IDE1006
+
     // Not a registered component: it holds no state of its own (its weight is set from patch_embedding per call).
-    private readonly ReusedEmbeddingBag patchBag = new();
+    private readonly ReusedEmbeddingBag _patchBag = new();
 
     public M3PatchEncoder(BertConfig config, int patchSize) : base("M3PatchEncoder")
     {
@@ -48,7 +51,7 @@ public sealed class M3PatchEncoder : nn.Module
         // Row p·128+id of the transposed weight is the column the one-hot selects. Gathering rows of the strided view
         // weight.t() reads values 32 KB apart, so the table is made contiguous first (a differentiable copy).
         var table = patch_embedding.weight!.t().contiguous();
-        var sum = patchBag.Sum(table, columns).Plus(patch_embedding.bias!);
+        var sum = _patchBag.Sum(table, columns).Plus(patch_embedding.bias!);
         return sum.reshape(batch, length, table.shape[1]).MoveToOuterDisposeScope();
     }
 
@@ -72,15 +75,15 @@ public sealed class M3PatchEncoder : nn.Module
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) patchBag.Dispose();
+        if (disposing) _patchBag.Dispose();
         base.Dispose(disposing);
     }
 
     /// <summary><c>last_hidden_state</c> [B, S, H] for patch ids [B, S, patch_size] and a float mask [B, S].</summary>
-    public Tensor Forward(Tensor patches, Tensor mask)
+    public override Tensor forward(Tensor patches, Tensor mask)
     {
         using var scope = NewDisposeScope();
         var embeds = EmbedPatches(patches);
-        return @base.ForwardEmbeds(embeds, mask).MoveToOuterDisposeScope();
+        return @base.call(null, mask, embeds).MoveToOuterDisposeScope();
     }
 }

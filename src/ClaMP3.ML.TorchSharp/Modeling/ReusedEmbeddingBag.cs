@@ -15,41 +15,41 @@ namespace ClaMP3.ML.Modeling;
 /// only when the table's shape changes.</remarks>
 internal sealed class ReusedEmbeddingBag : IDisposable
 {
-    private readonly object gate = new(); // set-weight-then-forward must not interleave between threads
-    private EmbeddingBag? bag;
-    private long rows, columns;
+    private readonly object _gate = new(); // set-weight-then-forward must not interleave between threads
+    private EmbeddingBag? _bag;
+    private long _rows, _columns;
 
     /// <summary>[N, H] sums of the table rows named by each row of <paramref name="ids"/> [N, K] (int64).</summary>
     public Tensor Sum(Tensor table, Tensor ids)
     {
-        lock (gate) return SumLocked(table, ids);
+        lock (_gate) return SumLocked(table, ids);
     }
 
     private Tensor SumLocked(Tensor table, Tensor ids)
     {
-        if (bag is null || rows != table.shape[0] || columns != table.shape[1])
+        if (_bag is null || _rows != table.shape[0] || _columns != table.shape[1])
         {
-            bag?.Dispose();
+            _bag?.Dispose();
             // The constructor draws its throw-away weight from libtorch's global CPU generator; restoring the state
             // keeps that draw invisible (dropout masks, replays and resumes see the same random stream as without it).
             using var rngState = torch.random.get_rng_state();
             using (no_grad())
             using (var seed = empty(table.shape[0], table.shape[1]))
-                bag = nn.EmbeddingBag_from_pretrained(seed, freeze: true, mode: EmbeddingBagMode.Sum);
+                _bag = nn.EmbeddingBag_from_pretrained(seed, freeze: true, mode: EmbeddingBagMode.Sum);
             torch.random.set_rng_state(rngState);
-            (rows, columns) = (table.shape[0], table.shape[1]);
+            (_rows, _columns) = (table.shape[0], table.shape[1]);
         }
         // Parameter takes over a handle of its own (the caller's table stays usable) and keeps the autograd history.
-        bag.weight = new Parameter(table.alias(), requires_grad: table.requires_grad);
-        return bag.forward(ids, null, null);
+        _bag.weight = new Parameter(table.alias(), requires_grad: table.requires_grad);
+        return _bag.call(ids, null, null);
     }
 
     public void Dispose()
     {
-        lock (gate)
+        lock (_gate)
         {
-            bag?.Dispose();
-            bag = null;
+            _bag?.Dispose();
+            _bag = null;
         }
     }
 }

@@ -37,7 +37,7 @@ public sealed class MertConvAlgorithmTests
             using var inner = NewDisposeScope();
             model.feature_extractor.ConvAlgorithm = algorithm;
             var layers = new List<float[]>();
-            model.feature_extractor.Forward(input, (_, y) => layers.Add(y.cpu().contiguous().data<float>().ToArray()));
+            model.feature_extractor.call(input, (_, y) => layers.Add(y.cpu().contiguous().data<float>().ToArray()));
             var states = model.HiddenStates(input);
             var hidden = stack(states.Select(h => h[0]).ToArray(), 0).cpu().contiguous().data<float>().ToArray();
             foreach (var h in states) h.Dispose();

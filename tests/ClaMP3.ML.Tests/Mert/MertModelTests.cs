@@ -38,7 +38,7 @@ public class MertModelTests
         using var noGrad = no_grad();
         double atol = MertFixture.Tolerance("window_intermediates");
         var convs = new List<Tensor>();
-        var features = _model.feature_extractor.Forward(Input(window), (i, y) => convs.Add(y.transpose(1, 2).contiguous().MoveToOuterDisposeScope()));
+        var features = _model.feature_extractor.call(Input(window), (i, y) => convs.Add(y.transpose(1, 2).contiguous().MoveToOuterDisposeScope()));
         Assert.AreEqual(_model.Config.NumFeatExtractLayers, convs.Count);
         for (int i = 0; i < convs.Count; i++)
         {

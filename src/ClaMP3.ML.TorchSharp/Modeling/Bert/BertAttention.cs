@@ -4,11 +4,13 @@ using static TorchSharp.torch;
 namespace ClaMP3.ML.Modeling.Bert;
 
 /// <summary>HF <c>BertAttention</c>: <c>self</c> then <c>output</c>.</summary>
-internal sealed class BertAttention : nn.Module
+internal sealed class BertAttention : nn.Module<Tensor, Tensor, Tensor>
 {
+#pragma warning disable IDE1006 // HF state-dict names
     // "self" is the state-dict name; C# needs the @ to use it as an identifier.
     private readonly BertSelfAttention @self;
     private readonly BertSelfOutput output;
+#pragma warning restore IDE1006
 
     public BertAttention(BertConfig config) : base("BertAttention")
     {
@@ -17,10 +19,12 @@ internal sealed class BertAttention : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor hidden, Tensor additiveMask)
+    /// <param name="hidden">[B, L, H]</param>
+    /// <param name="additiveMask">[B, 1, 1, L] (HF's extended mask, see <see cref="BertModel.ExtendedMask"/>).</param>
+    public override Tensor forward(Tensor hidden, Tensor additiveMask)
     {
         using var scope = NewDisposeScope();
-        var context = @self.Forward(hidden, additiveMask);
-        return output.Forward(context, hidden).MoveToOuterDisposeScope();
+        var context = @self.call(hidden, additiveMask);
+        return output.call(context, hidden).MoveToOuterDisposeScope();
     }
 }

@@ -4,17 +4,19 @@ using static TorchSharp.torch;
 
 namespace ClaMP3.ML.Modeling.Bert;
 
-/// <summary>HF <c>BertEmbeddings</c> (and, with <see cref="ForwardIds"/>, <c>XLMRobertaEmbeddings</c>):
+/// <summary>HF <c>BertEmbeddings</c> (over <c>inputs_embeds</c>) and <c>XLMRobertaEmbeddings</c> (over <c>input_ids</c>):
 /// <c>LayerNorm((inputs_embeds + token_type_embeddings[0]) + position_embeddings[pos])</c>; the token type is always 0.</summary>
-internal sealed class BertEmbeddings : nn.Module
+internal sealed class BertEmbeddings : nn.Module<Tensor?, Tensor?, Tensor>
 {
-    // Field names are the state-dict names; RegisterComponents picks them up by reflection.
+#pragma warning disable IDE1006 // HF state-dict names
     private readonly Embedding word_embeddings;
     private readonly Embedding position_embeddings;
     private readonly Embedding token_type_embeddings;
     private readonly LayerNorm LayerNorm;
-    private readonly long padTokenId;
-    private readonly double dropout;
+#pragma warning restore IDE1006
+
+    private readonly long _padTokenId;
+    private readonly double _dropout;
 
     public BertEmbeddings(BertConfig config) : base("BertEmbeddings")
     {
@@ -22,35 +24,46 @@ internal sealed class BertEmbeddings : nn.Module
         position_embeddings = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize);
         token_type_embeddings = nn.Embedding(config.TypeVocabSize, config.HiddenSize);
         LayerNorm = nn.LayerNorm(new long[] { config.HiddenSize }, config.LayerNormEps);
-        padTokenId = config.PadTokenId;
-        dropout = config.HiddenDropoutProb;
+        _padTokenId = config.PadTokenId;
+        _dropout = config.HiddenDropoutProb;
         RegisterComponents();
     }
 
     public Embedding WordEmbeddings => word_embeddings;
 
+    /// <summary>The embeddings [B, L, H] of exactly one of <paramref name="inputIds"/> and
+    /// <paramref name="inputsEmbeds"/> (HF's <c>forward(input_ids, …, inputs_embeds)</c>).</summary>
+    /// <param name="inputIds">[B, L] int64: XLM-R position numbering (see <see cref="EmbedIds"/>), or null</param>
+    /// <param name="inputsEmbeds">[B, L, H]: BERT position numbering 0..L−1, or null</param>
+    public override Tensor forward(Tensor? inputIds, Tensor? inputsEmbeds) => (inputIds, inputsEmbeds) switch
+    {
+        (not null, null) => EmbedIds(inputIds),
+        (null, not null) => EmbedInputs(inputsEmbeds),
+        _ => throw new ArgumentException("Exactly one of input ids and input embeddings must be given."),
+    };
+
     /// <summary>BERT with <c>inputs_embeds</c> [B, L, H]: positions 0..L−1.</summary>
-    public Tensor ForwardEmbeds(Tensor inputsEmbeds)
+    private Tensor EmbedInputs(Tensor inputsEmbeds)
     {
         using var scope = NewDisposeScope();
         long length = inputsEmbeds.shape[1];
         var positions = KeptScalarOps.Arange(length, inputsEmbeds.device);
         var x = inputsEmbeds.Plus(token_type_embeddings.weight![0]);
-        x = x.Plus(position_embeddings.forward(positions));
-        return Dropout(LayerNorm.forward(x)).MoveToOuterDisposeScope();
+        x = x.Plus(position_embeddings.call(positions));
+        return Dropout(LayerNorm.call(x)).MoveToOuterDisposeScope();
     }
 
-    private Tensor Dropout(Tensor x) => training && dropout > 0 ? nn.functional.dropout(x, dropout, true) : x;
+    private Tensor Dropout(Tensor x) => training && _dropout > 0 ? nn.functional.dropout(x, _dropout, true) : x;
 
     /// <summary>XLM-R with <c>input_ids</c> [B, L]: <c>pos = cumsum(ids != pad) · (ids != pad) + pad</c>, so the first
     /// real token gets pad+1 and padding gets pad (fairseq's numbering).</summary>
-    public Tensor ForwardIds(Tensor inputIds)
+    private Tensor EmbedIds(Tensor inputIds)
     {
         using var scope = NewDisposeScope();
-        var notPad = inputIds.NotEqual(padTokenId).to(ScalarType.Int64);
-        var positions = notPad.cumsum(1).mul(notPad).Plus((long)padTokenId);
-        var x = word_embeddings.forward(inputIds).Plus(token_type_embeddings.weight![0]);
-        x = x.Plus(position_embeddings.forward(positions));
-        return Dropout(LayerNorm.forward(x)).MoveToOuterDisposeScope();
+        var notPad = inputIds.NotEqual(_padTokenId).to(ScalarType.Int64);
+        var positions = notPad.cumsum(1).mul(notPad).Plus((long)_padTokenId);
+        var x = word_embeddings.call(inputIds).Plus(token_type_embeddings.weight![0]);
+        x = x.Plus(position_embeddings.call(positions));
+        return Dropout(LayerNorm.call(x)).MoveToOuterDisposeScope();
     }
 }

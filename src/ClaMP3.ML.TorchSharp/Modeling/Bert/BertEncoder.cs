@@ -5,9 +5,11 @@ using static TorchSharp.torch;
 namespace ClaMP3.ML.Modeling.Bert;
 
 /// <summary>HF <c>BertEncoder</c>: the stack <c>layer.0 … layer.N−1</c>.</summary>
-internal sealed class BertEncoder : nn.Module
+internal sealed class BertEncoder : nn.Module<Tensor, Tensor, Tensor>
 {
+#pragma warning disable IDE1006 // HF state-dict names
     private readonly ModuleList<BertLayer> layer;
+#pragma warning restore IDE1006
 
     public BertEncoder(BertConfig config) : base("BertEncoder")
     {
@@ -15,7 +17,9 @@ internal sealed class BertEncoder : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor hidden, Tensor additiveMask)
+    /// <param name="hidden">[B, L, H] embeddings</param>
+    /// <param name="additiveMask">[B, 1, 1, L] (HF's extended mask, see <see cref="BertModel.ExtendedMask"/>).</param>
+    public override Tensor forward(Tensor hidden, Tensor additiveMask)
     {
         // One dispose scope per layer: only the running hidden state survives a layer, so activations of a deep
         // stack never pile up (a single scope around the whole forward kept every layer's temporaries alive).
@@ -24,7 +28,7 @@ internal sealed class BertEncoder : nn.Module
         {
             Tensor next;
             using (var scope = NewDisposeScope())
-                next = layer[i].Forward(current, additiveMask).MoveToOuterDisposeScope();
+                next = layer[i].call(current, additiveMask).MoveToOuterDisposeScope();
             if (!ReferenceEquals(current, hidden)) current.Dispose();
             current = next;
         }

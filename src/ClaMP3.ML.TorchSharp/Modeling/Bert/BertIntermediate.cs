@@ -5,9 +5,11 @@ using static TorchSharp.torch;
 namespace ClaMP3.ML.Modeling.Bert;
 
 /// <summary>HF <c>BertIntermediate</c>: <c>gelu(dense(x))</c> with the exact (erf) GELU.</summary>
-internal sealed class BertIntermediate : nn.Module
+internal sealed class BertIntermediate : nn.Module<Tensor, Tensor>
 {
+#pragma warning disable IDE1006 // HF state-dict names
     private readonly Linear dense;
+#pragma warning restore IDE1006
 
     public BertIntermediate(BertConfig config) : base("BertIntermediate")
     {
@@ -15,9 +17,9 @@ internal sealed class BertIntermediate : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor hidden)
+    public override Tensor forward(Tensor hidden)
     {
         using var scope = NewDisposeScope();
-        return nn.functional.gelu(dense.forward(hidden)).MoveToOuterDisposeScope();
+        return nn.functional.gelu(dense.call(hidden)).MoveToOuterDisposeScope();
     }
 }

@@ -5,11 +5,13 @@ namespace ClaMP3.ML.Modeling.Bert;
 
 /// <summary>HF <c>BertModel</c> / <c>XLMRobertaModel</c> (they differ only in how embeddings number positions):
 /// <c>embeddings</c>, <c>encoder</c>, <c>pooler</c>. Returns <c>last_hidden_state</c>.</summary>
-public sealed class BertModel : nn.Module
+public sealed class BertModel : nn.Module<Tensor?, Tensor, Tensor?, Tensor>
 {
+#pragma warning disable IDE1006 // HF state-dict names
     private readonly BertEmbeddings embeddings;
     private readonly BertEncoder encoder;
     private readonly BertPooler pooler;
+#pragma warning restore IDE1006
 
     public BertModel(BertConfig config) : base("BertModel")
     {
@@ -24,20 +26,16 @@ public sealed class BertModel : nn.Module
     internal BertEmbeddings Embeddings => embeddings;
     internal BertPooler Pooler => pooler;
 
-    /// <summary>BERT over <c>inputs_embeds</c> [B, L, H] with a float mask [B, L] (1 real, 0 padding).</summary>
-    public Tensor ForwardEmbeds(Tensor inputsEmbeds, Tensor attentionMask)
+    /// <summary><c>last_hidden_state</c> [B, L, H] of exactly one of <paramref name="inputIds"/> and
+    /// <paramref name="inputsEmbeds"/>, in HF's argument order (<c>input_ids, attention_mask, …, inputs_embeds</c>).</summary>
+    /// <param name="inputIds">XLM-R: [B, L] int64 token ids, positions numbered from pad_token_id + 1; or null</param>
+    /// <param name="attentionMask">[B, L] float (1 real, 0 padding)</param>
+    /// <param name="inputsEmbeds">BERT: [B, L, H] input embeddings, positions numbered 0..L−1; or null</param>
+    public override Tensor forward(Tensor? inputIds, Tensor attentionMask, Tensor? inputsEmbeds)
     {
         using var scope = NewDisposeScope();
-        var x = embeddings.ForwardEmbeds(inputsEmbeds);
-        return encoder.Forward(x, ExtendedMask(attentionMask, x.dtype)).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>XLM-R over <c>input_ids</c> [B, L] (int64) with a mask [B, L].</summary>
-    public Tensor ForwardIds(Tensor inputIds, Tensor attentionMask)
-    {
-        using var scope = NewDisposeScope();
-        var x = embeddings.ForwardIds(inputIds);
-        return encoder.Forward(x, ExtendedMask(attentionMask, x.dtype)).MoveToOuterDisposeScope();
+        var x = embeddings.call(inputIds, inputsEmbeds);
+        return encoder.call(x, ExtendedMask(attentionMask, x.dtype)).MoveToOuterDisposeScope();
     }
 
     /// <summary>HF's <c>get_extended_attention_mask</c>: <c>(1 − m)[:, None, None, :] · finfo(dtype).min</c>.</summary>

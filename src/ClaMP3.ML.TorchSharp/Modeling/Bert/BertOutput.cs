@@ -5,25 +5,30 @@ using static TorchSharp.torch;
 namespace ClaMP3.ML.Modeling.Bert;
 
 /// <summary>HF <c>BertOutput</c>: <c>LayerNorm(dense(intermediate) + attention_output)</c>.</summary>
-internal sealed class BertOutput : nn.Module
+internal sealed class BertOutput : nn.Module<Tensor, Tensor, Tensor>
 {
+#pragma warning disable IDE1006 // HF state-dict names
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;
-    private readonly double dropout;
+#pragma warning restore IDE1006
+
+    private readonly double _dropout;
 
     public BertOutput(BertConfig config) : base("BertOutput")
     {
         dense = nn.Linear(config.IntermediateSize, config.HiddenSize);
         LayerNorm = nn.LayerNorm(new long[] { config.HiddenSize }, config.LayerNormEps);
-        dropout = config.HiddenDropoutProb;
+        _dropout = config.HiddenDropoutProb;
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor intermediate, Tensor input)
+    /// <param name="intermediate">[B, L, intermediate_size]: the <see cref="BertIntermediate"/> output</param>
+    /// <param name="input">[B, L, H]: the attention output (the residual)</param>
+    public override Tensor forward(Tensor intermediate, Tensor input)
     {
         using var scope = NewDisposeScope();
-        var projected = dense.forward(intermediate);
-        if (training && dropout > 0) projected = nn.functional.dropout(projected, dropout, true);
-        return LayerNorm.forward(projected.Plus(input)).MoveToOuterDisposeScope();
+        var projected = dense.call(intermediate);
+        if (training && _dropout > 0) projected = nn.functional.dropout(projected, _dropout, true);
+        return LayerNorm.call(projected.Plus(input)).MoveToOuterDisposeScope();
     }
 }

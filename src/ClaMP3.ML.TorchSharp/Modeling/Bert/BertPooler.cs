@@ -6,9 +6,11 @@ namespace ClaMP3.ML.Modeling.Bert;
 
 /// <summary>HF <c>BertPooler</c> (<c>tanh(dense(h[:, 0]))</c>). It is in every official checkpoint, so it is kept for
 /// loading and saving by name, but no CLaMP 3 output uses it.</summary>
-internal sealed class BertPooler : nn.Module
+internal sealed class BertPooler : nn.Module<Tensor, Tensor>
 {
+#pragma warning disable IDE1006 // HF state-dict names
     private readonly Linear dense;
+#pragma warning restore IDE1006
 
     public BertPooler(BertConfig config) : base("BertPooler")
     {
@@ -16,9 +18,9 @@ internal sealed class BertPooler : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor hidden)
+    public override Tensor forward(Tensor hidden)
     {
         using var scope = NewDisposeScope();
-        return dense.forward(hidden.select(1, 0)).tanh().MoveToOuterDisposeScope();
+        return dense.call(hidden.select(1, 0)).tanh().MoveToOuterDisposeScope();
     }
 }

@@ -5,25 +5,30 @@ using static TorchSharp.torch;
 namespace ClaMP3.ML.Modeling.Bert;
 
 /// <summary>HF <c>BertSelfOutput</c>: <c>LayerNorm(dense(context) + input)</c> (post-LN; dropout on the projection only in train mode with a configured rate).</summary>
-internal sealed class BertSelfOutput : nn.Module
+internal sealed class BertSelfOutput : nn.Module<Tensor, Tensor, Tensor>
 {
+#pragma warning disable IDE1006 // HF state-dict names
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;
-    private readonly double dropout;
+#pragma warning restore IDE1006
+
+    private readonly double _dropout;
 
     public BertSelfOutput(BertConfig config) : base("BertSelfOutput")
     {
         dense = nn.Linear(config.HiddenSize, config.HiddenSize);
         LayerNorm = nn.LayerNorm(new long[] { config.HiddenSize }, config.LayerNormEps);
-        dropout = config.HiddenDropoutProb;
+        _dropout = config.HiddenDropoutProb;
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor context, Tensor input)
+    /// <param name="context">[B, L, H]: the <see cref="BertSelfAttention"/> output</param>
+    /// <param name="input">[B, L, H]: the attention block's input (the residual)</param>
+    public override Tensor forward(Tensor context, Tensor input)
     {
         using var scope = NewDisposeScope();
-        var projected = dense.forward(context);
-        if (training && dropout > 0) projected = nn.functional.dropout(projected, dropout, true);
-        return LayerNorm.forward(projected.Plus(input)).MoveToOuterDisposeScope();
+        var projected = dense.call(context);
+        if (training && _dropout > 0) projected = nn.functional.dropout(projected, _dropout, true);
+        return LayerNorm.call(projected.Plus(input)).MoveToOuterDisposeScope();
     }
 }

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace ClaMP3.ML.Modeling.Mert;
 
 /// <summary>HF <c>HubertEncoder</c> (post-LN; MERT) or <c>HubertEncoderStableLayerNorm</c> (<c>encoder</c>).</summary>
-internal sealed class MertEncoder : nn.Module<Tensor, Tensor>
+internal sealed class MertEncoder : nn.Module<Tensor, Action<int, Tensor>?, Tensor>
 {
 #pragma warning disable IDE1006 // HF state-dict names
     public readonly MertPositionalConvEmbedding pos_conv_embed;
@@ -25,13 +25,16 @@ internal sealed class MertEncoder : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor input) => Forward(input, null);
+#pragma warning disable IDE1006 // TorchSharp's name: an overload of call for the optional input left out, as EmbeddingBag.call(input)
+    /// <summary><c>call(input, null)</c>: the last hidden state without a hidden-state observer.</summary>
+    public Tensor call(Tensor input) => call(input, null);
+#pragma warning restore IDE1006
 
-    /// <summary>(B, T, H) projected features → last hidden state. <paramref name="onHiddenState"/> receives
-    /// HF's <c>hidden_states</c> in order (index 0 … layers), each valid only during the call.</summary>
+    /// <summary>(B, T, H) projected features → last hidden state. <paramref name="onHiddenState"/>, when given,
+    /// receives HF's <c>hidden_states</c> in order (index 0 … layers), each valid only during the call.</summary>
     /// <remarks>Post-LN: [0] = LayerNorm(x + pos_conv(x)), [i] = output of layer i. Stable: [0] = x + pos_conv(x)
     /// before any norm, [i] = output of layer i, and the last one after <c>encoder.layer_norm</c>.</remarks>
-    public Tensor Forward(Tensor input, Action<int, Tensor>? onHiddenState)
+    public override Tensor forward(Tensor input, Action<int, Tensor>? onHiddenState)
     {
         Tensor h;
         using (var scope = NewDisposeScope())

@@ -6,7 +6,7 @@ namespace ClaMP3.ML.Modeling.Mert;
 
 /// <summary>HF <c>HubertFeatureEncoder</c> (<c>feature_extractor</c>): the strided CNN from raw samples to frames.
 /// Output is (B, T, C) = HF's <c>extract_features</c> after its <c>transpose(1, 2)</c>.</summary>
-internal sealed class MertFeatureEncoder : nn.Module<Tensor, Tensor>
+internal sealed class MertFeatureEncoder : nn.Module<Tensor, Action<int, Tensor>?, Tensor>
 {
 #pragma warning disable IDE1006 // HF state-dict names
     public readonly ModuleList<MertFeatureEncoderLayer> conv_layers;
@@ -36,11 +36,14 @@ internal sealed class MertFeatureEncoder : nn.Module<Tensor, Tensor>
         }
     }
 
-    /// <summary>(B, N) samples → (B, T, C_last).</summary>
-    public override Tensor forward(Tensor input) => Forward(input, null);
+#pragma warning disable IDE1006 // TorchSharp's name: an overload of call for the optional input left out, as EmbeddingBag.call(input)
+    /// <summary><c>call(input, null)</c>: the features without a per-layer observer.</summary>
+    public Tensor call(Tensor input) => call(input, null);
+#pragma warning restore IDE1006
 
-    /// <summary>As <see cref="forward"/>; <paramref name="onLayer"/> sees every conv layer's (B, T_i, C_i) output.</summary>
-    public Tensor Forward(Tensor input, Action<int, Tensor>? onLayer)
+    /// <summary>(B, N) samples → (B, T, C_last). <paramref name="onLayer"/>, when given, sees every conv layer's
+    /// (B, T_i, C_i) output, each valid only during the call.</summary>
+    public override Tensor forward(Tensor input, Action<int, Tensor>? onLayer)
     {
         if (input.dim() != 2)
             throw new ArgumentException($"the feature encoder expects (batch, samples), got ({string.Join(", ", input.shape)}).");

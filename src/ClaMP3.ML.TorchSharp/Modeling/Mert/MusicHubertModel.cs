@@ -73,7 +73,7 @@ public sealed class MusicHubertModel : nn.Module<Tensor, Tensor>
             projected = feature_projection.call(features).MoveToOuterDisposeScope();
         }
         using (projected)
-            return encoder.Forward(projected, onHiddenState);
+            return encoder.call(projected, onHiddenState);
     }
 
     /// <summary>Fills every parameter with seeded random values of realistic scale (benchmarks only).</summary>
