@@ -9,8 +9,8 @@ namespace ClaMP3.ML.Inference;
 /// Each <see cref="Run"/> is one forward pass under <c>no_grad</c> in its own dispose scope.</summary>
 public sealed class TorchClamp3Engine : IClamp3Engine
 {
-    private readonly bool ownsModel;
-    private readonly ScalarType computeType;
+    private readonly bool _ownsModel;
+    private readonly ScalarType _computeType;
 
     /// <summary>Moves <paramref name="model"/> to <paramref name="device"/> and <paramref name="precision"/> and puts it in
     /// eval mode. The engine disposes the model when <paramref name="ownsModel"/>.</summary>
@@ -18,13 +18,13 @@ public sealed class TorchClamp3Engine : IClamp3Engine
     {
         ArgumentNullException.ThrowIfNull(model);
         Device = TorchDevice.Parse(device);
-        computeType = precision == Clamp3Precision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        _computeType = precision == Clamp3Precision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
         if (precision == Clamp3Precision.BFloat16) model.to(ScalarType.BFloat16);
         model.to(Device);
         model.eval();
         Model = model;
         Precision = precision;
-        this.ownsModel = ownsModel;
+        this._ownsModel = ownsModel;
     }
 
     /// <summary>Reads the checkpoint and config named by <paramref name="options"/> (see <see cref="Clamp3ModelLoader.Load"/>).</summary>
@@ -64,7 +64,7 @@ public sealed class TorchClamp3Engine : IClamp3Engine
             Modality.Symbolic => Model.GetSymbolicFeatures(
                 tensor(Required(batch.Ids, batch), new[] { rows, width, Config.PatchSize }).to(Device), mask, global),
             Modality.Audio => Model.GetAudioFeatures(
-                tensor(Required(batch.Features, batch), new[] { rows, width, Config.AudioFeatureDim }).to(Device).to(computeType), mask, global),
+                tensor(Required(batch.Features, batch), new[] { rows, width, Config.AudioFeatureDim }).to(Device).to(_computeType), mask, global),
             _ => throw new ArgumentOutOfRangeException(nameof(batch), batch.Modality, "unknown modality"),
         };
         return output.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
@@ -75,6 +75,6 @@ public sealed class TorchClamp3Engine : IClamp3Engine
 
     public void Dispose()
     {
-        if (ownsModel) Model.Dispose();
+        if (_ownsModel) Model.Dispose();
     }
 }

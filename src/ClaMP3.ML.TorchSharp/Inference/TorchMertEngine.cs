@@ -9,7 +9,7 @@ namespace ClaMP3.ML.Inference;
 /// forward pass under <c>no_grad</c> in its own dispose scope.</summary>
 public sealed class TorchMertEngine : IMertEngine
 {
-    private readonly bool ownsModel;
+    private readonly bool _ownsModel;
 
     public TorchMertEngine(MusicHubertModel model, string device = "cpu", bool ownsModel = true)
     {
@@ -18,7 +18,7 @@ public sealed class TorchMertEngine : IMertEngine
         if (Device.type != DeviceType.CPU) model.to(Device);
         model.eval();
         Model = model;
-        this.ownsModel = ownsModel;
+        this._ownsModel = ownsModel;
     }
 
     /// <summary>Loads an HF MERT folder (see <see cref="MertPretrained.Load(string, string, bool)"/>).</summary>
@@ -47,6 +47,6 @@ public sealed class TorchMertEngine : IMertEngine
 
     public void Dispose()
     {
-        if (ownsModel) Model.Dispose();
+        if (_ownsModel) Model.Dispose();
     }
 }

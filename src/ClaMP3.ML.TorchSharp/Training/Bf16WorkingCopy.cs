@@ -16,8 +16,8 @@ namespace ClaMP3.ML.Training;
 /// </summary>
 internal sealed class Bf16WorkingCopy : IDisposable
 {
-    private readonly List<(Parameter Master, Parameter Work)> parameters = new();
-    private readonly List<(Tensor Master, Tensor Work)> buffers = new();
+    private readonly List<(Parameter Master, Parameter Work)> _parameters = new();
+    private readonly List<(Tensor Master, Tensor Work)> _buffers = new();
 
     /// <param name="master">The float32 model (its <c>requires_grad</c> flags already set for the stage).</param>
     public Bf16WorkingCopy(Clamp3Model master, Device device)
@@ -29,11 +29,11 @@ internal sealed class Bf16WorkingCopy : IDisposable
         {
             var w = work[name];
             w.requires_grad = p.requires_grad;
-            parameters.Add((p, w));
+            _parameters.Add((p, w));
         }
         var workBuffers = Model.named_buffers().ToDictionary(kv => kv.name, kv => kv.buffer, StringComparer.Ordinal);
         foreach (var (name, b) in master.named_buffers())
-            if (workBuffers.TryGetValue(name, out var w)) buffers.Add((b, w));
+            if (workBuffers.TryGetValue(name, out var w)) _buffers.Add((b, w));
         Refresh();
     }
 
@@ -44,15 +44,15 @@ internal sealed class Bf16WorkingCopy : IDisposable
     public void Refresh()
     {
         using var noGrad = no_grad();
-        foreach (var (master, work) in parameters) work.copy_(master);
-        foreach (var (master, work) in buffers) work.copy_(master);
+        foreach (var (master, work) in _parameters) work.copy_(master);
+        foreach (var (master, work) in _buffers) work.copy_(master);
     }
 
     /// <summary>The working copy's gradients become the masters' (float32); the copy's are cleared.</summary>
     public void MoveGradients()
     {
         using var scope = NewDisposeScope(); // the grad getter returns a fresh wrapper each time
-        foreach (var (master, work) in parameters)
+        foreach (var (master, work) in _parameters)
         {
             if (!master.requires_grad) continue;
             var g = work.grad;

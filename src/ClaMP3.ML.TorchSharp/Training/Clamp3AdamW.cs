@@ -17,10 +17,10 @@ namespace ClaMP3.ML.Training;
 /// and the <c>state_dict()</c> layout are the ones torch uses (and so that they stay so across TorchSharp versions).</remarks>
 public sealed class Clamp3AdamW : IDisposable
 {
-    private readonly IReadOnlyList<(string Name, Parameter Parameter)> parameters;
-    private readonly long[] steps;
-    private readonly Tensor?[] expAvg;
-    private readonly Tensor?[] expAvgSq;
+    private readonly IReadOnlyList<(string Name, Parameter Parameter)> _parameters;
+    private readonly long[] _steps;
+    private readonly Tensor?[] _expAvg;
+    private readonly Tensor?[] _expAvgSq;
 
     public Clamp3AdamW(IReadOnlyList<(string Name, Parameter Parameter)> parameters, double learningRate = 1e-5,
         double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0.01)
@@ -28,12 +28,12 @@ public sealed class Clamp3AdamW : IDisposable
         ArgumentNullException.ThrowIfNull(parameters);
         if (learningRate < 0 || beta1 is < 0 or >= 1 || beta2 is < 0 or >= 1 || eps < 0 || weightDecay < 0)
             throw new ArgumentOutOfRangeException(nameof(learningRate), "AdamW needs lr ≥ 0, 0 ≤ betas < 1, eps ≥ 0, weight decay ≥ 0.");
-        this.parameters = parameters;
+        this._parameters = parameters;
         LearningRate = InitialLearningRate = learningRate;
         Beta1 = beta1; Beta2 = beta2; Eps = eps; WeightDecay = weightDecay;
-        steps = new long[parameters.Count];
-        expAvg = new Tensor?[parameters.Count];
-        expAvgSq = new Tensor?[parameters.Count];
+        _steps = new long[parameters.Count];
+        _expAvg = new Tensor?[parameters.Count];
+        _expAvgSq = new Tensor?[parameters.Count];
     }
 
     public double LearningRate { get; set; }
@@ -43,29 +43,29 @@ public sealed class Clamp3AdamW : IDisposable
     public double Beta2 { get; }
     public double Eps { get; }
     public double WeightDecay { get; }
-    public IReadOnlyList<(string Name, Parameter Parameter)> Parameters => parameters;
+    public IReadOnlyList<(string Name, Parameter Parameter)> Parameters => _parameters;
 
     /// <summary>The step count of parameter <paramref name="index"/> (0 until it first had a gradient).</summary>
-    public long StepCount(int index) => steps[index];
+    public long StepCount(int index) => _steps[index];
 
     /// <summary>One AdamW update of every parameter that has a gradient.</summary>
     public void Step()
     {
         using var noGrad = torch.no_grad();
-        for (int i = 0; i < parameters.Count; i++)
+        for (int i = 0; i < _parameters.Count; i++)
         {
-            var p = parameters[i].Parameter;
+            var p = _parameters[i].Parameter;
             using var scope = NewDisposeScope();
             var g = p.grad;
             if (g is null) continue;
-            if (expAvg[i] is null)
+            if (_expAvg[i] is null)
             {
-                expAvg[i] = zeros_like(p).DetachFromDisposeScope();
-                expAvgSq[i] = zeros_like(p).DetachFromDisposeScope();
+                _expAvg[i] = zeros_like(p).DetachFromDisposeScope();
+                _expAvgSq[i] = zeros_like(p).DetachFromDisposeScope();
             }
-            var m = expAvg[i]!;
-            var v = expAvgSq[i]!;
-            long t = ++steps[i];
+            var m = _expAvg[i]!;
+            var v = _expAvgSq[i]!;
+            long t = ++_steps[i];
             double biasCorrection1 = 1 - Math.Pow(Beta1, t);
             double biasCorrection2 = 1 - Math.Pow(Beta2, t);
             double stepSize = LearningRate / biasCorrection1;
@@ -91,7 +91,7 @@ public sealed class Clamp3AdamW : IDisposable
     public void ZeroGrad()
     {
         using var scope = NewDisposeScope(); // the grad getter returns a fresh wrapper each time
-        foreach (var (_, p) in parameters)
+        foreach (var (_, p) in _parameters)
             if (p.grad is not null) p.grad = null;
     }
 
@@ -101,14 +101,14 @@ public sealed class Clamp3AdamW : IDisposable
     public Dictionary<string, object?> StateDict()
     {
         var state = new Dictionary<long, object?>();
-        for (int i = 0; i < parameters.Count; i++)
+        for (int i = 0; i < _parameters.Count; i++)
         {
-            if (expAvg[i] is null) continue;
+            if (_expAvg[i] is null) continue;
             state[i] = new Dictionary<string, object?>
             {
-                ["step"] = CheckpointTensor.FromFloat32(new[] { (float)steps[i] }),
-                ["exp_avg"] = CheckpointTensor.FromTensor(expAvg[i]!),
-                ["exp_avg_sq"] = CheckpointTensor.FromTensor(expAvgSq[i]!),
+                ["step"] = CheckpointTensor.FromFloat32(new[] { (float)_steps[i] }),
+                ["exp_avg"] = CheckpointTensor.FromTensor(_expAvg[i]!),
+                ["exp_avg_sq"] = CheckpointTensor.FromTensor(_expAvgSq[i]!),
             };
         }
         var group = new Dictionary<string, object?>
@@ -124,7 +124,7 @@ public sealed class Clamp3AdamW : IDisposable
             ["differentiable"] = false,
             ["fused"] = null,
             ["initial_lr"] = InitialLearningRate,
-            ["params"] = Enumerable.Range(0, parameters.Count).Select(i => (long)i).ToList(),
+            ["params"] = Enumerable.Range(0, _parameters.Count).Select(i => (long)i).ToList(),
         };
         return new Dictionary<string, object?> { ["state"] = state, ["param_groups"] = new List<object?> { group } };
     }
@@ -136,8 +136,8 @@ public sealed class Clamp3AdamW : IDisposable
             throw new InvalidDataException($"{source}: 'optimizer' is not a torch optimizer state dict (needs 'state' and 'param_groups').");
         if (groupsObj is not IReadOnlyList<object?> groups || groups.Count != 1 || groups[0] is not IReadOnlyDictionary<string, object?> group)
             throw new InvalidDataException($"{source}: the optimizer must have exactly one parameter group.");
-        if (group.TryGetValue("params", out var ps) && ps is IReadOnlyList<object?> list && list.Count != parameters.Count)
-            throw new InvalidDataException($"{source}: the optimizer state has {list.Count} parameters, this model trains {parameters.Count} (another stage or freezing?).");
+        if (group.TryGetValue("params", out var ps) && ps is IReadOnlyList<object?> list && list.Count != _parameters.Count)
+            throw new InvalidDataException($"{source}: the optimizer state has {list.Count} parameters, this model trains {_parameters.Count} (another stage or freezing?).");
         if (group.TryGetValue("lr", out var lr) && lr is double d) LearningRate = d;
         IEnumerable<KeyValuePair<object, object?>> entries = stateObj switch
         {
@@ -148,22 +148,22 @@ public sealed class Clamp3AdamW : IDisposable
         using var noGrad = torch.no_grad();
         foreach (var (key, value) in entries)
         {
-            int i = key is long l && l >= 0 && l < parameters.Count ? (int)l : throw new InvalidDataException($"{source}: optimizer state key {key} is not a parameter index.");
+            int i = key is long l && l >= 0 && l < _parameters.Count ? (int)l : throw new InvalidDataException($"{source}: optimizer state key {key} is not a parameter index.");
             if (value is not IReadOnlyDictionary<string, object?> s || s.GetValueOrDefault("step") is not CheckpointTensor step
                 || s.GetValueOrDefault("exp_avg") is not CheckpointTensor m || s.GetValueOrDefault("exp_avg_sq") is not CheckpointTensor v)
                 throw new InvalidDataException($"{source}: optimizer state {i} lacks step/exp_avg/exp_avg_sq.");
-            var p = parameters[i].Parameter;
+            var p = _parameters[i].Parameter;
             if (!m.Shape.SequenceEqual(p.shape) || !v.Shape.SequenceEqual(p.shape))
-                throw new InvalidDataException($"{source}: optimizer state {i} ({parameters[i].Name}) has shape [{string.Join(", ", m.Shape)}], the parameter [{string.Join(", ", p.shape)}].");
-            expAvg[i]?.Dispose(); expAvgSq[i]?.Dispose();
-            expAvg[i] = m.ToTensor(p.device).to(p.dtype).DetachFromDisposeScope();
-            expAvgSq[i] = v.ToTensor(p.device).to(p.dtype).DetachFromDisposeScope();
-            steps[i] = (long)Math.Round(step.ToFloat32()[0]);
+                throw new InvalidDataException($"{source}: optimizer state {i} ({_parameters[i].Name}) has shape [{string.Join(", ", m.Shape)}], the parameter [{string.Join(", ", p.shape)}].");
+            _expAvg[i]?.Dispose(); _expAvgSq[i]?.Dispose();
+            _expAvg[i] = m.ToTensor(p.device).to(p.dtype).DetachFromDisposeScope();
+            _expAvgSq[i] = v.ToTensor(p.device).to(p.dtype).DetachFromDisposeScope();
+            _steps[i] = (long)Math.Round(step.ToFloat32()[0]);
         }
     }
 
     public void Dispose()
     {
-        for (int i = 0; i < parameters.Count; i++) { expAvg[i]?.Dispose(); expAvgSq[i]?.Dispose(); expAvg[i] = expAvgSq[i] = null; }
+        for (int i = 0; i < _parameters.Count; i++) { _expAvg[i]?.Dispose(); _expAvgSq[i]?.Dispose(); _expAvg[i] = _expAvgSq[i] = null; }
     }
 }

@@ -31,13 +31,13 @@ public sealed class Clamp3ContrastiveTrainerOptions
 /// </summary>
 public sealed class Clamp3ContrastiveTrainer : IEstimator<TransformerChain<Clamp3FeaturizerTransformer>>
 {
-    private readonly MLContext context;
-    private readonly Clamp3ContrastiveTrainerOptions options;
+    private readonly MLContext _context;
+    private readonly Clamp3ContrastiveTrainerOptions _options;
 
     public Clamp3ContrastiveTrainer(MLContext context, Clamp3ContrastiveTrainerOptions options)
     {
-        this.context = context ?? throw new ArgumentNullException(nameof(context));
-        this.options = options ?? throw new ArgumentNullException(nameof(options));
+        this._context = context ?? throw new ArgumentNullException(nameof(context));
+        this._options = options ?? throw new ArgumentNullException(nameof(options));
     }
 
     /// <summary>The last <see cref="Fit"/>'s run (losses, checkpoints, skipped rows).</summary>
@@ -48,9 +48,9 @@ public sealed class Clamp3ContrastiveTrainer : IEstimator<TransformerChain<Clamp
 
     public TransformerChain<Clamp3FeaturizerTransformer> Fit(IDataView input)
     {
-        var t = options.Training;
+        var t = _options.Training;
         var pairs = ReadPairs(input);
-        LastResult = Clamp3TrainingLoop.Train(pairs, t, null, options.Progress, options.Log, options.CancellationToken);
+        LastResult = Clamp3TrainingLoop.Train(pairs, t, null, _options.Progress, _options.Log, _options.CancellationToken);
         TrainedCheckpointPath = Path.Combine(t.OutputDirectory, $"trained-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..8]}.pth");
         File.Copy(LastResult.BestCheckpoint, TrainedCheckpointPath);
         return Featurizers().Fit(input);
@@ -60,7 +60,7 @@ public sealed class Clamp3ContrastiveTrainer : IEstimator<TransformerChain<Clamp
 
     private EstimatorChain<Clamp3FeaturizerTransformer> Featurizers()
     {
-        var t = options.Training;
+        var t = _options.Training;
         Clamp3FeaturizerOptions Make(Modality m, string input, string output) => new()
         {
             CheckpointPath = TrainedCheckpointPath ?? t.CheckpointPath ?? "",
@@ -73,8 +73,8 @@ public sealed class Clamp3ContrastiveTrainer : IEstimator<TransformerChain<Clamp
         };
         var music = t.MusicModality == Modality.Audio ? Modality.Audio : Modality.Symbolic;
         return new EstimatorChain<Clamp3FeaturizerTransformer>()
-            .Append(context.Transforms.FeaturizeClamp3(Make(Modality.Text, options.TextColumnName, options.TextFeaturesColumnName)))
-            .Append(context.Transforms.FeaturizeClamp3(Make(music, options.MusicColumnName, options.MusicFeaturesColumnName)));
+            .Append(_context.Transforms.FeaturizeClamp3(Make(Modality.Text, _options.TextColumnName, _options.TextFeaturesColumnName)))
+            .Append(_context.Transforms.FeaturizeClamp3(Make(music, _options.MusicColumnName, _options.MusicFeaturesColumnName)));
     }
 
     /// <summary>The config training will use (<see cref="Clamp3ConfigResolver.ResolveConfig"/> of the weights it starts from).</summary>
@@ -85,10 +85,10 @@ public sealed class Clamp3ContrastiveTrainer : IEstimator<TransformerChain<Clamp
     {
         var schema = input.Schema;
         DataViewSchema.Column Col(string name) => schema.GetColumnOrNull(name) ?? throw new ArgumentException($"The training data has no column '{name}'.");
-        var textCol = Col(options.TextColumnName);
-        var musicCol = Col(options.MusicColumnName);
-        var idCol = options.IdColumnName is null ? (DataViewSchema.Column?)null : Col(options.IdColumnName);
-        bool audio = options.Training.MusicModality == Modality.Audio;
+        var textCol = Col(_options.TextColumnName);
+        var musicCol = Col(_options.MusicColumnName);
+        var idCol = _options.IdColumnName is null ? (DataViewSchema.Column?)null : Col(_options.IdColumnName);
+        bool audio = _options.Training.MusicModality == Modality.Audio;
         if (textCol.Type is not TextDataViewType) throw new ArgumentException($"Column '{textCol.Name}' must be text, got {textCol.Type}.");
         if (!audio && musicCol.Type is not TextDataViewType) throw new ArgumentException($"Column '{musicCol.Name}' must be text (ABC or MTF) for the symbolic stage, got {musicCol.Type}.");
         if (audio && (musicCol.Type is not VectorDataViewType v || v.ItemType != NumberDataViewType.Single))
@@ -104,7 +104,7 @@ public sealed class Clamp3ContrastiveTrainer : IEstimator<TransformerChain<Clamp
         ReadOnlyMemory<char> text = default, score = default, id = default;
         VBuffer<float> features = default;
         long row = 0;
-        int dim = audio ? ResolveConfig(options.Training).AudioFeatureDim : 0;
+        int dim = audio ? ResolveConfig(_options.Training).AudioFeatureDim : 0;
         while (cursor.MoveNext())
         {
             getText(ref text);
@@ -116,7 +116,7 @@ public sealed class Clamp3ContrastiveTrainer : IEstimator<TransformerChain<Clamp
                 var values = features.DenseValues().ToArray();
                 if (values.Length == 0 || values.Length % dim != 0)
                 {
-                    options.Log?.Invoke($"row {name}: {values.Length} MERT values is not a positive multiple of {dim}; skipped");
+                    _options.Log?.Invoke($"row {name}: {values.Length} MERT values is not a positive multiple of {dim}; skipped");
                     pairs.Add(new TrainingPair(name, text.ToString()));
                 }
                 else pairs.Add(new TrainingPair(name, text.ToString(), AudioFeatures: new[] { new FeatureMatrix(values, values.Length / dim, dim) }));

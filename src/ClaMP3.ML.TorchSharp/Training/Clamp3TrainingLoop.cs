@@ -94,13 +94,13 @@ public static class Clamp3TrainingLoop
     /// <summary>The steps of one epoch, with progress reports and the stop checks between steps.</summary>
     private sealed class EpochLoop(TrainingRun run, TrainingData data, Clamp3TrainerOptions options, IProgress<TrainingProgress>? progress, CancellationToken cancellation)
     {
-        private readonly Stopwatch clock = Stopwatch.StartNew();
-        private long stepsThisRun, samplesThisRun;
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private long _stepsThisRun, _samplesThisRun;
 
         public int BatchSize { get; } = Math.Min(options.BatchSize, data.Train.Count);
         private int StepsPerEpoch => data.Train.Count / BatchSize;
         public long TotalSteps => (long)StepsPerEpoch * options.Epochs;
-        public TimeSpan Elapsed => clock.Elapsed;
+        public TimeSpan Elapsed => _clock.Elapsed;
 
         /// <summary>Runs epoch <paramref name="epoch"/> (from where an interrupted one stopped): its mean loss, or where it was stopped.</summary>
         public (double MeanLoss, EpochProgress? StoppedAt) Run(int epoch)
@@ -116,14 +116,14 @@ public static class Clamp3TrainingLoop
             }
             for (int s = first; s < StepsPerEpoch; s++)
             {
-                if (cancellation.IsCancellationRequested || (options.MaxDuration is { } max && clock.Elapsed >= max))
+                if (cancellation.IsCancellationRequested || (options.MaxDuration is { } max && _clock.Elapsed >= max))
                     return (double.NaN, new EpochProgress(epoch, s, lossSum, options.Seed));
                 float loss = run.Step(order.GetRange(s * BatchSize, BatchSize), epoch, s);
                 lossSum += loss;
-                stepsThisRun++; samplesThisRun += BatchSize;
-                var elapsed = clock.Elapsed;
+                _stepsThisRun++; _samplesThisRun += BatchSize;
+                var elapsed = _clock.Elapsed;
                 progress?.Report(new TrainingProgress("train", epoch, options.Epochs, run.GlobalStep, TotalSteps, loss, run.LearningRate,
-                    samplesThisRun / Math.Max(elapsed.TotalSeconds, 1e-9), elapsed, TimeSpan.FromSeconds(elapsed.TotalSeconds / stepsThisRun * (TotalSteps - run.GlobalStep))));
+                    _samplesThisRun / Math.Max(elapsed.TotalSeconds, 1e-9), elapsed, TimeSpan.FromSeconds(elapsed.TotalSeconds / _stepsThisRun * (TotalSteps - run.GlobalStep))));
             }
             return (StepsPerEpoch > 0 ? lossSum / StepsPerEpoch : double.NaN, null);
         }

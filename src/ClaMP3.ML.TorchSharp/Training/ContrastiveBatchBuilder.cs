@@ -16,15 +16,15 @@ namespace ClaMP3.ML.Training;
 public sealed class ContrastiveBatchBuilder
 {
     private static readonly SequenceTruncation[] Choices = { SequenceTruncation.Head, SequenceTruncation.Tail, SequenceTruncation.Middle };
-    private readonly Clamp3Config config;
-    private readonly XlmRobertaTokenizer tokenizer;
-    private readonly M3Patchilizer patchilizer;
+    private readonly Clamp3Config _config;
+    private readonly XlmRobertaTokenizer _tokenizer;
+    private readonly M3Patchilizer _patchilizer;
 
     public ContrastiveBatchBuilder(Clamp3Config config, XlmRobertaTokenizer tokenizer, Modality musicModality)
     {
-        this.config = config; this.tokenizer = tokenizer;
+        this._config = config; this._tokenizer = tokenizer;
         MusicModality = musicModality;
-        patchilizer = new M3Patchilizer(config.PatchSize);
+        _patchilizer = new M3Patchilizer(config.PatchSize);
     }
 
     public Modality MusicModality { get; }
@@ -36,12 +36,12 @@ public sealed class ContrastiveBatchBuilder
     public ContrastiveBatch Build(IReadOnlyList<TrainingPair> pairs, bool training, Random random)
     {
         if (pairs.Count == 0) throw new ArgumentException("A batch needs at least one pair.", nameof(pairs));
-        int b = pairs.Count, lt = config.MaxTextLength;
+        int b = pairs.Count, lt = _config.MaxTextLength;
         var textIds = new long[b * lt];
         Array.Fill(textIds, XlmRobertaTokenizer.PadId);
         var textMask = new float[b * lt];
-        int musicLength = MusicModality == Modality.Symbolic ? config.PatchLength : config.MaxAudioLength;
-        int width = MusicModality == Modality.Symbolic ? config.PatchSize : config.AudioFeatureDim;
+        int musicLength = MusicModality == Modality.Symbolic ? _config.PatchLength : _config.MaxAudioLength;
+        int width = MusicModality == Modality.Symbolic ? _config.PatchSize : _config.AudioFeatureDim;
         var musicMask = new float[b * musicLength];
         long[]? patches = MusicModality == Modality.Symbolic ? new long[(long)b * musicLength * width] : null;
         float[]? audio = MusicModality == Modality.Audio ? new float[(long)b * musicLength * width] : null;
@@ -51,7 +51,7 @@ public sealed class ContrastiveBatchBuilder
             try
             {
                 string text = training && TextDropoutEnabled && pair.Item is not null ? TextDropout.Apply(pair.Item, random) : pair.Text;
-                var ids = tokenizer.Encode(text, addSpecialTokens: true);
+                var ids = _tokenizer.Encode(text, addSpecialTokens: true);
                 ids = SequenceTruncations.Apply(ids, lt, Truncation(training, random), random);
                 for (int j = 0; j < ids.Length; j++) { textIds[i * lt + j] = ids[j]; textMask[i * lt + j] = 1; }
 
@@ -60,7 +60,7 @@ public sealed class ContrastiveBatchBuilder
                     var scores = pair.Scores!;
                     var score = SourceText.NormalizeNewlines(training ? scores[random.Next(scores.Count)] : scores[0]);
                     if (training && random.NextDouble() < RemoveInstrumentInfoProbability) score = M3Patchilizer.RemoveInstrumentInfo(score);
-                    var encoded = patchilizer.Encode(score, addSpecialPatches: true, musicLength, Truncation(training, random), random);
+                    var encoded = _patchilizer.Encode(score, addSpecialPatches: true, musicLength, Truncation(training, random), random);
                     for (int p = 0; p < encoded.Length; p++)
                     {
                         musicMask[i * musicLength + p] = 1;

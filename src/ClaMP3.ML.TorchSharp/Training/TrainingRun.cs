@@ -17,33 +17,33 @@ namespace ClaMP3.ML.Training;
 /// </summary>
 internal sealed class TrainingRun : IDisposable
 {
-    private readonly Clamp3TrainerOptions options;
-    private readonly Clamp3Model model;
-    private readonly Bf16WorkingCopy? bf16;
-    private readonly Clamp3AdamW optimizer;
-    private readonly LearningRateSchedule schedule;
-    private readonly Parameter? logScale;
-    private readonly List<KeyValuePair<string, CheckpointTensor>> extraBuffers;
-    private readonly Device device;
+    private readonly Clamp3TrainerOptions _options;
+    private readonly Clamp3Model _model;
+    private readonly Bf16WorkingCopy? _bf16;
+    private readonly Clamp3AdamW _optimizer;
+    private readonly LearningRateSchedule _schedule;
+    private readonly Parameter? _logScale;
+    private readonly List<KeyValuePair<string, CheckpointTensor>> _extraBuffers;
+    private readonly Device _device;
 
     private TrainingRun(Clamp3TrainerOptions options, Clamp3Model model, Device device, StateDict? weights, XlmRobertaTokenizer tokenizer)
     {
-        this.options = options; this.model = model; this.device = device;
+        this._options = options; this._model = model; this._device = device;
         // HF position_ids buffers of older checkpoints: kept so that a strict load_state_dict in Python still accepts our files.
-        extraBuffers = weights?.Where(kv => Clamp3Config.IsKnownBuffer(kv.Key)).ToList() ?? new();
+        _extraBuffers = weights?.Where(kv => Clamp3Config.IsKnownBuffer(kv.Key)).ToList() ?? new();
         model.to(device);
         var trainable = Clamp3Freezing.SetTrainable(model, options.MusicModality, options.FreezeText).ToList();
-        if (options.Precision == Clamp3Precision.BFloat16) bf16 = new Bf16WorkingCopy(model, device);
-        Objective = new ContrastiveObjective(bf16?.Model ?? model, options.Loss);
+        if (options.Precision == Clamp3Precision.BFloat16) _bf16 = new Bf16WorkingCopy(model, device);
+        Objective = new ContrastiveObjective(_bf16?.Model ?? model, options.Loss);
         if (options.Loss.LearnableTemperature)
         {
             // float32 in every precision: it is used only in the loss, which runs in float32.
-            logScale = new Parameter(tensor(Math.Log(options.Loss.InitialLogitScale), dtype: ScalarType.Float32, device: device), requires_grad: true);
-            Objective.LogLogitScale = logScale;
-            trainable.Add(("logit_scale", logScale));
+            _logScale = new Parameter(tensor(Math.Log(options.Loss.InitialLogitScale), dtype: ScalarType.Float32, device: device), requires_grad: true);
+            Objective.LogLogitScale = _logScale;
+            trainable.Add(("logit_scale", _logScale));
         }
-        schedule = new LearningRateSchedule(options.LearningRate, options.WarmupSteps);
-        optimizer = new Clamp3AdamW(trainable, options.LearningRate, weightDecay: options.WeightDecay);
+        _schedule = new LearningRateSchedule(options.LearningRate, options.WarmupSteps);
+        _optimizer = new Clamp3AdamW(trainable, options.LearningRate, weightDecay: options.WeightDecay);
         Builder = new ContrastiveBatchBuilder(model.Config, tokenizer, options.MusicModality)
         {
             TextDropoutEnabled = options.TextDropout,
@@ -52,13 +52,13 @@ internal sealed class TrainingRun : IDisposable
         };
     }
 
-    public Clamp3Config Config => model.Config;
+    public Clamp3Config Config => _model.Config;
     public ContrastiveObjective Objective { get; }
     public ContrastiveBatchBuilder Builder { get; }
-    public double LearningRate => optimizer.LearningRate;
+    public double LearningRate => _optimizer.LearningRate;
     /// <summary>The type of the batches' float inputs (masks, MERT rows): what the computing model runs in.</summary>
-    public ScalarType InputType => options.Precision == Clamp3Precision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
-    public Device Device => device;
+    public ScalarType InputType => _options.Precision == Clamp3Precision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
+    public Device Device => _device;
     public long GlobalStep { get; private set; }
     /// <summary>Epochs completed before this run (from the resume checkpoint).</summary>
     public int EpochsDone { get; private set; }
@@ -116,21 +116,21 @@ internal sealed class TrainingRun : IDisposable
 
     private void Resume(TrainingResumeState state, Action<string>? log)
     {
-        string path = options.ResumeFrom!;
-        optimizer.LoadStateDict(state.OptimizerState, path);
+        string path = _options.ResumeFrom!;
+        _optimizer.LoadStateDict(state.OptimizerState, path);
         GlobalStep = state.GlobalStep;
         EpochsDone = state.EpochsDone;
         BestEpoch = state.BestEpoch;
         MinEvalLoss = state.MinEvalLoss;
-        if (logScale is not null && state.LogitScale is { } scale)
-            using (no_grad()) using (var value = tensor(Math.Log(scale))) logScale.copy_(value);
-        bf16?.Refresh();
+        if (_logScale is not null && state.LogitScale is { } scale)
+            using (no_grad()) using (var value = tensor(Math.Log(scale))) _logScale.copy_(value);
+        _bf16?.Refresh();
         if (state.InterruptedEpoch is { } p)
         {
             if (p.Epoch != state.EpochsDone + 1)
                 throw new InvalidDataException($"{path}: 'epoch_progress' is in epoch {p.Epoch}, but {state.EpochsDone} epochs are complete.");
-            if (p.Seed != options.Seed)
-                log?.Invoke($"warning: {path} was stopped mid-epoch in a run with seed {p.Seed}; with seed {options.Seed} the rest of epoch {p.Epoch} follows another order");
+            if (p.Seed != _options.Seed)
+                log?.Invoke($"warning: {path} was stopped mid-epoch in a run with seed {p.Seed}; with seed {_options.Seed} the rest of epoch {p.Epoch} follows another order");
             InterruptedEpoch = p;
         }
         log?.Invoke($"resumed from {path}: epoch {EpochsDone} done{(InterruptedEpoch is { } e ? $" and {e.StepsDone} steps of epoch {e.Epoch}" : "")}, step {GlobalStep}, best epoch {BestEpoch} (eval loss {MinEvalLoss})");
@@ -142,18 +142,18 @@ internal sealed class TrainingRun : IDisposable
     {
         using var scope = NewDisposeScope();
         Objective.Model.train();
-        var random = TrainingSeeds.Random(options.Seed, SeedPurpose.Batch, epoch, step);
-        using var cpuBatch = Builder.Build(pairs, training: options.RandomTruncation || options.TextDropout, random);
-        using var batch = cpuBatch.To(device, InputType);
-        optimizer.LearningRate = schedule.LearningRate(GlobalStep + 1);
-        Objective.DropoutSeed = TrainingSeeds.Derive(options.Seed, SeedPurpose.Dropout, epoch, step);
-        float loss = Objective.Backward(batch, options.SubBatchSize);
+        var random = TrainingSeeds.Random(_options.Seed, SeedPurpose.Batch, epoch, step);
+        using var cpuBatch = Builder.Build(pairs, training: _options.RandomTruncation || _options.TextDropout, random);
+        using var batch = cpuBatch.To(_device, InputType);
+        _optimizer.LearningRate = _schedule.LearningRate(GlobalStep + 1);
+        Objective.DropoutSeed = TrainingSeeds.Derive(_options.Seed, SeedPurpose.Dropout, epoch, step);
+        float loss = Objective.Backward(batch, _options.SubBatchSize);
         if (!float.IsFinite(loss))
             throw new InvalidDataException($"Epoch {epoch} step {step + 1}: the loss is {loss}; the weights were not updated (lower the learning rate?). Resume from the last checkpoint.");
-        bf16?.MoveGradients();
-        optimizer.Step();
-        optimizer.ZeroGrad();
-        bf16?.Refresh();
+        _bf16?.MoveGradients();
+        _optimizer.Step();
+        _optimizer.ZeroGrad();
+        _bf16?.Refresh();
         GlobalStep++;
         return loss;
     }
@@ -161,15 +161,15 @@ internal sealed class TrainingRun : IDisposable
     /// <summary>Writes a checkpoint of the float32 weights; <paramref name="interrupted"/> marks a mid-epoch one.</summary>
     public void Save(string path, int epochsDone, EpochProgress? interrupted = null)
     {
-        Clamp3TrainingCheckpoint.Write(path, model, extraBuffers, optimizer.StateDict(), schedule.StateDict(GlobalStep),
-            epochsDone, BestEpoch, MinEvalLoss, options.MusicModality, logScale, interrupted);
+        Clamp3TrainingCheckpoint.Write(path, _model, _extraBuffers, _optimizer.StateDict(), _schedule.StateDict(GlobalStep),
+            epochsDone, BestEpoch, MinEvalLoss, _options.MusicModality, _logScale, interrupted);
     }
 
     public void Dispose()
     {
-        optimizer.Dispose();
-        bf16?.Dispose();
-        logScale?.Dispose();
-        model.Dispose();
+        _optimizer.Dispose();
+        _bf16?.Dispose();
+        _logScale?.Dispose();
+        _model.Dispose();
     }
 }

@@ -55,11 +55,11 @@ public static class TrainingSeeds
 /// </summary>
 public sealed class SeededRandom : Random
 {
-    private ML.SplitMix64 generator;
+    private ML.SplitMix64 _generator;
 
-    public SeededRandom(ulong seed) : base(0) => generator = new ML.SplitMix64(seed);
+    public SeededRandom(ulong seed) : base(0) => _generator = new ML.SplitMix64(seed);
 
-    private ulong NextUInt64() => generator.Next();
+    private ulong NextUInt64() => _generator.Next();
 
     private ulong Below(ulong n) => n == 0 ? 0 : (ulong)((UInt128)NextUInt64() * n >> 64);
 

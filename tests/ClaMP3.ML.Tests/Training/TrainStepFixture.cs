@@ -38,11 +38,11 @@ internal static class TrainStepFixture
         public double Worst { get; private set; }
         public string WorstWhere { get; private set; } = "-";
         public int Compared { get; private set; }
-        private readonly List<string> failures = new();
+        private readonly List<string> _failures = new();
 
         public void Add(string where, float[] expected, float[] actual, double atol, double rtol, Func<int, bool>? skip = null)
         {
-            if (expected.Length != actual.Length) { failures.Add($"{where}: {actual.Length} values, expected {expected.Length}"); return; }
+            if (expected.Length != actual.Length) { _failures.Add($"{where}: {actual.Length} values, expected {expected.Length}"); return; }
             for (int i = 0; i < expected.Length; i++)
             {
                 if (skip is not null && skip(i)) continue;
@@ -50,18 +50,18 @@ internal static class TrainStepFixture
                 double diff = Math.Abs((double)actual[i] - expected[i]);
                 if (double.IsNaN(diff)) diff = double.PositiveInfinity;
                 if (diff > Worst || WorstWhere == "-") { Worst = diff; WorstWhere = $"{where}[{i}]"; }
-                if (!(diff <= atol + rtol * Math.Abs(expected[i])) && failures.Count < 10)
-                    failures.Add($"{where}[{i}]: {actual[i]:R} vs {expected[i]:R} (|diff| {diff:E2}, allowed {atol + rtol * Math.Abs(expected[i]):E2})");
+                if (!(diff <= atol + rtol * Math.Abs(expected[i])) && _failures.Count < 10)
+                    _failures.Add($"{where}[{i}]: {actual[i]:R} vs {expected[i]:R} (|diff| {diff:E2}, allowed {atol + rtol * Math.Abs(expected[i]):E2})");
             }
         }
 
-        public void Fail(string message) => failures.Add(message);
+        public void Fail(string message) => _failures.Add(message);
 
         public void AssertPassed(string what)
         {
             var summary = $"{what}: {Compared} values, worst |diff| {Worst:E2} at {WorstWhere}";
             Console.WriteLine(summary);
-            Assert.AreEqual(0, failures.Count, summary + "\n" + string.Join("\n", failures));
+            Assert.AreEqual(0, _failures.Count, summary + "\n" + string.Join("\n", _failures));
         }
     }
 
