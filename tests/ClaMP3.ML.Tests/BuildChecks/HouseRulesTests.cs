@@ -5,7 +5,8 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace ClaMP3.ML.Tests.BuildChecks;
 
 /// <summary>The house rules that no compiler switch keeps (issue 13), read from the sources with Roslyn's parser:
-/// no method longer than 80 lines outside the xml2abc port, and a thin CLI (its command files under 700 lines in all).
+/// no method longer than 80 lines outside the xml2abc port, a thin CLI (its command files under 700 lines in all), and one
+/// module style in Modeling.
 /// Naming is kept by .editorconfig (IDE1006 as an error) and the Scalar rule by the banned-API analyzer.</summary>
 [TestClass]
 public sealed class HouseRulesTests
@@ -43,6 +44,21 @@ public sealed class HouseRulesTests
         Assert.IsTrue(total < MaxCliCommandLines,
             $"the CLI's command files total {total} lines (limit {MaxCliCommandLines}): move the logic into the library. Largest: " +
             string.Join(", ", commands.OrderByDescending(f => File.ReadAllLines(f).Length).Take(3).Select(Path.GetFileName)));
+    }
+
+    [TestMethod]
+    public void EveryModelingModuleIsTyped()
+    {
+        // One module style: nn.Module<…> with forward (run through call, so hooks see it), never the untyped nn.Module.
+        var modeling = Path.Combine(TestPaths.RepoRoot, "src", "ClaMP3.ML.TorchSharp", "Modeling");
+        var modules = SourceFiles(modeling)
+            .SelectMany(f => CSharpSyntaxTree.ParseText(File.ReadAllText(f)).GetRoot().DescendantNodes().OfType<ClassDeclarationSyntax>())
+            .Select(c => (c.Identifier.Text, Base: c.BaseList?.Types.FirstOrDefault()?.Type.ToString() ?? ""))
+            .Where(c => c.Base == "nn.Module" || c.Base.StartsWith("nn.Module<", StringComparison.Ordinal) || c.Base == "Module" || c.Base.StartsWith("Module<", StringComparison.Ordinal))
+            .ToList();
+        Assert.IsTrue(modules.Count >= 20, $"only {modules.Count} modules found under {modeling}");
+        var untyped = modules.Where(m => !m.Base.Contains('<')).Select(m => m.Text).ToList();
+        Assert.IsTrue(untyped.Count == 0, "untyped modules: " + string.Join(", ", untyped));
     }
 
     private static IEnumerable<string> SourceFiles(string root) =>
