@@ -24,15 +24,17 @@ public sealed class ModelBenchmark : IBenchmarkCommand
         var engine = new Option<string>("--engine") { Description = "torch (TorchSharp, default) or onnx (ONNX Runtime; run engines in separate processes to compare).", DefaultValueFactory = _ => "torch" };
         var int8 = new Option<bool>("--int8") { Description = "With --engine onnx: also measure the dynamically quantized int8 models." };
         var encoders = new Option<string>("--encoders") { Description = "Which encoders: all, or a comma list of text, symbolic, audio.", DefaultValueFactory = _ => "all" };
+        var patchLengths = new Option<string>("--patch-lengths") { Description = "Symbolic item lengths (patches) at which the whole symbolic encoder is timed at batch 1 with the reused patch embedding against a new EmbeddingBag per call (the port before issue 15); none to skip.", DefaultValueFactory = _ => "512,128,32" };
         var command = new Command("model", "CLaMP 3 encoders at official sizes with random weights: items/s and GFLOP/s vs the matmul rate.")
         {
-            seconds, batch, device, bf16, threads, engine, int8, encoders,
+            seconds, batch, device, bf16, threads, engine, int8, encoders, patchLengths,
         };
         command.SetAction(parse => parse.GetValue(engine) switch
         {
             _ when Encoders(parse.GetValue(encoders)!) is null => Usage($"--encoders '{parse.GetValue(encoders)}': use all or a comma list of text, symbolic, audio"),
+            _ when PatchLengths(parse.GetValue(patchLengths)!) is null => Usage($"--patch-lengths '{parse.GetValue(patchLengths)}': use none or a comma list of positive patch counts"),
             "onnx" => OnnxBenchmarks.RunModel(parse.GetValue(seconds), parse.GetValue(batch), parse.GetValue(threads), parse.GetValue(int8), Encoders(parse.GetValue(encoders)!)!),
-            "torch" when !parse.GetValue(int8) => Run(parse.GetValue(seconds), parse.GetValue(batch), parse.GetValue(device)!, parse.GetValue(bf16), parse.GetValue(threads), Encoders(parse.GetValue(encoders)!)!),
+            "torch" when !parse.GetValue(int8) => Run(parse.GetValue(seconds), parse.GetValue(batch), parse.GetValue(device)!, parse.GetValue(bf16), parse.GetValue(threads), Encoders(parse.GetValue(encoders)!)!, PatchLengths(parse.GetValue(patchLengths)!)!),
             "torch" => Usage("--int8 needs --engine onnx"),
             var other => Usage($"unknown engine '{other}' (torch or onnx)"),
         });
@@ -58,7 +60,16 @@ public sealed class ModelBenchmark : IBenchmarkCommand
         return result.Count > 0 ? result.ToArray() : null;
     }
 
-    private static int Run(double seconds, int largeBatch, string deviceName, bool bf16, int threads, Modality[] encoders)
+    /// <summary>The lengths named by <c>--patch-lengths</c> (empty for none, null when one is not a positive integer).</summary>
+    internal static int[]? PatchLengths(string list)
+    {
+        if (list.Trim() == "none") return Array.Empty<int>();
+        var parts = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var lengths = parts.Select(p => int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n > 0 ? n : 0).ToArray();
+        return lengths.Length > 0 && lengths.All(n => n > 0) ? lengths : null;
+    }
+
+    private static int Run(double seconds, int largeBatch, string deviceName, bool bf16, int threads, Modality[] encoders, int[] patchLengths)
     {
         if (threads > 0) torch.set_num_threads(threads);
         var device = ClaMP3.ML.Inference.Clamp3ModelLoader.ParseDevice(deviceName);
@@ -72,10 +83,12 @@ public sealed class ModelBenchmark : IBenchmarkCommand
         if (matmulBf16 is double m) Console.WriteLine($"matmul bf16 (1024³): {m:F1} GFLOP/s ({m / matmulF32:F2}× fp32)");
 
         torch.manual_seed(1);
-        if (encoders.Contains(Modality.Symbolic)) ComparePatchEmbedding(config, device);
+        if (encoders.Contains(Modality.Symbolic)) PatchEmbeddingComparison.EmbeddingOnly(config, device);
         using var model = new Clamp3Model(config);
         model.eval();
         model.to(device);
+        if (encoders.Contains(Modality.Symbolic) && patchLengths.Length > 0)
+            PatchEmbeddingComparison.WholeEncoder(model, device, patchLengths, seconds);
         var precisions = bf16 ? new[] { ScalarType.Float32, ScalarType.BFloat16 } : new[] { ScalarType.Float32 };
         Console.WriteLine();
         // The matmul rate is measured again just before each case, so a machine shared with other work still gives
@@ -147,45 +160,6 @@ public sealed class ModelBenchmark : IBenchmarkCommand
         int passes = 0;
         do { Once(); passes++; } while (clock.Elapsed.TotalSeconds < seconds);
         return (passes * batch / clock.Elapsed.TotalSeconds, FlopsPerItem(config, modality));
-    }
-
-    /// <summary>The official one-hot × Linear patch embedding against the port's embedding_bag on one 512-patch item,
-    /// and against a new EmbeddingBag module per call (what the port did before: TorchSharp's constructor allocates and
-    /// randomly fills a throw-away weight of the table's size first).</summary>
-    private static void ComparePatchEmbedding(Clamp3Config config, Device device)
-    {
-        using var scope = NewDisposeScope();
-        using var encoder = new M3PatchEncoder(config.Symbolic with { NumHiddenLayers = 1 }, config.PatchSize);
-        encoder.to(device);
-        var patches = randint(0, Clamp3Config.PatchVocabSize, new long[] { 1, config.PatchLength, config.PatchSize }, dtype: ScalarType.Int64).to(device);
-        var linear = encoder.PatchEmbedding;
-        Tensor OneHot()
-        {
-            var oneHot = nn.functional.one_hot(patches, Clamp3Config.PatchVocabSize).reshape(1, config.PatchLength, (long)config.PatchSize * Clamp3Config.PatchVocabSize).to(ScalarType.Float32);
-            return linear.forward(oneHot);
-        }
-        Tensor Gather() => encoder.EmbedPatches(patches);
-        Tensor NewModulePerCall()
-        {
-            var offsets = KeptScalarOps.Arange(0, (long)config.PatchSize * Clamp3Config.PatchVocabSize, Clamp3Config.PatchVocabSize, device);
-            var columns = patches.reshape(-1, config.PatchSize).Plus(offsets);
-            using var bag = nn.EmbeddingBag_from_pretrained(linear.weight!.t().contiguous(), freeze: true, mode: EmbeddingBagMode.Sum);
-            return bag.forward(columns, null, null).Plus(linear.bias!).reshape(1, config.PatchLength, -1);
-        }
-        double Time(Func<Tensor> f)
-        {
-            f().cpu();
-            var clock = Stopwatch.StartNew();
-            int passes = 0;
-            do { using var inner = NewDisposeScope(); f().cpu(); passes++; } while (clock.Elapsed.TotalSeconds < 0.5);
-            return clock.Elapsed.TotalMilliseconds / passes;
-        }
-        double oneHotMs = Time(OneHot), perCallMs = Time(NewModulePerCall), gatherMs = Time(Gather);
-        double maxDiff = OneHot().Minus(Gather()).abs().max().item<float>();
-        double trainingMs;
-        using (enable_grad()) trainingMs = Time(Gather); // the same embedding_bag, recording the graph to the weight
-        Console.WriteLine($"patch embedding of {config.PatchLength} patches: official one-hot × Linear {oneHotMs:F1} ms; new EmbeddingBag per call {perCallMs:F1} ms; " +
-                          $"reused embedding_bag {gatherMs:F1} ms ({perCallMs / gatherMs:F1}× the per-call module, {oneHotMs / gatherMs:F1}× one-hot), max |diff| {maxDiff:E1}; with grad {trainingMs:F1} ms");
     }
 
     /// <summary>Achieved GFLOP/s of a 1024×1024 by 1024×1024 matmul, repeated for about <paramref name="seconds"/>.</summary>
