@@ -39,50 +39,35 @@ public sealed class ConvertCommand : ICliCommand
         var shard = ShardOption.Create();
         var command = new Command(converter.Name, converter.Description) { input, output, m3, overwrite, jobs, quiet, errorLog, shard };
         if (converter.Name == "abc2interleaved") command.Options.Add(official);
-        command.SetAction(parse => CliErrors.Guard(parse.InvocationConfiguration.Error, () => Run(converter, parse.GetValue(input)!, parse.GetValue(output)!,
-            new ConverterOptions(parse.GetValue(m3), AcceptPlainAbc: !parse.GetValue(official)), parse.GetValue(overwrite), parse.GetValue(jobs), parse.GetValue(quiet),
-            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, parse.GetValue(errorLog), ShardOption.Parse(parse.GetValue(shard)))));
-        return command;
-    }
-
-    internal static int Run(IFileConverter converter, string input, string outputDir, ConverterOptions options, bool overwrite,
-        int jobs, bool quiet, TextWriter stdout, TextWriter stderr, string? errorLog = null, ShardSpec? shard = null)
-    {
-        if (!File.Exists(input) && !Directory.Exists(input)) throw new UsageException($"input not found: {input}");
-        if (File.Exists(outputDir)) throw new UsageException($"OUTPUT_DIR is a file: {outputDir}");
-
-        var batch = new BatchConverter(converter, options) { Overwrite = overwrite, MaxDegreeOfParallelism = Math.Max(1, jobs), Select = ShardOption.Selector<string>(shard) };
-        var gate = new object();
-        batch.FileCompleted += (_, r) =>
+        command.SetGuardedAction((parse, stdout, stderr) =>
         {
-            lock (gate)
+            string inputPath = parse.GetValue(input)!, outputDir = parse.GetValue(output)!;
+            var shardSpec = ShardOption.Parse(parse.GetValue(shard));
+            if (!File.Exists(inputPath) && !Directory.Exists(inputPath)) throw new UsageException($"input not found: {inputPath}");
+            if (File.Exists(outputDir)) throw new UsageException($"OUTPUT_DIR is a file: {outputDir}");
+            var batch = new BatchConverter(converter, new ConverterOptions(parse.GetValue(m3), AcceptPlainAbc: !parse.GetValue(official)))
+            {
+                Overwrite = parse.GetValue(overwrite), MaxDegreeOfParallelism = Math.Max(1, parse.GetValue(jobs)), Select = ShardOption.Selector<string>(shardSpec),
+            };
+            bool quietly = parse.GetValue(quiet);
+            batch.FileCompleted += (_, r) => // one at a time, from the converters' worker threads
             {
                 if (r.Status == BatchFileStatus.Failed) stderr.WriteLine("rejected: " + FileBatch.FailureLine(r.InputPath, r.Reason ?? "failed"));
-                if (!quiet)
+                if (!quietly)
                     foreach (var w in r.Warnings) stdout.WriteLine($"{r.InputPath}: {w}");
+            };
+            var report = batch.Run(inputPath, outputDir);
+            if (parse.GetValue(errorLog) is { } log) report.AppendErrorLog(log);
+            foreach (var r in report.Skipped.Where(r => r.Status == BatchFileStatus.SkippedCollision))
+                stderr.WriteLine($"skipped: {r.InputPath}: {r.Reason}");
+            stdout.WriteLine(report.Summary);
+            if (report.FilesFound == 0 && shardSpec is null) // a shard may be empty when N exceeds the file count
+            {
+                stderr.WriteLine($"error: no {string.Join(", ", converter.InputExtensions)} files under {inputPath}");
+                return ExitNothingConverted;
             }
-        };
-        var report = batch.Run(input, outputDir);
-        if (errorLog is not null && report.Failed.Count > 0)
-        {
-            if (Path.GetDirectoryName(Path.GetFullPath(errorLog)) is { } logDir) Directory.CreateDirectory(logDir);
-            File.AppendAllLines(errorLog, report.Failed.Select(r => $"{r.InputPath} {r.Reason}"));
-        }
-
-        foreach (var r in report.Skipped.Where(r => r.Status == BatchFileStatus.SkippedCollision))
-            stderr.WriteLine($"skipped: {r.InputPath}: {r.Reason}");
-        stdout.WriteLine(
-            $"{converter.Name}: {report.Converted.Count} converted, " +
-            $"{report.Skipped.Count(r => r.Status == BatchFileStatus.SkippedExisting)} already there, " +
-            $"{report.Skipped.Count(r => r.Status == BatchFileStatus.SkippedCollision)} name collisions, " +
-            $"{report.Failed.Count} rejected, of {report.FilesFound} {string.Join("/", converter.InputExtensions)} files; " +
-            $"{report.InputBytes / 1e6:F2} MB in, {report.OutputBytes / 1e6:F2} MB out, {report.Elapsed.TotalSeconds:F2} s → {Path.GetFullPath(outputDir)}");
-
-        if (report.FilesFound == 0 && shard is null) // a shard may be empty when N exceeds the file count
-        {
-            stderr.WriteLine($"error: no {string.Join(", ", converter.InputExtensions)} files under {input}");
-            return ExitNothingConverted;
-        }
-        return report.Failed.Count > 0 ? CliErrors.Failed : CliErrors.Ok;
+            return report.Failed.Count > 0 ? CliErrors.Failed : CliErrors.Ok;
+        });
+        return command;
     }
 }

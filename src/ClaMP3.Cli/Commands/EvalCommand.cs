@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
-using ClaMP3.ML.IO;
 using ClaMP3.ML.Retrieval;
 
 namespace ClaMP3.Cli.Commands;
@@ -25,19 +23,13 @@ public sealed class EvalCommand : ICliCommand
             var match = FeatureMatching.Match(q, r);
             if (match.UnmatchedCount > 0)
             {
-                string path = Path.Combine(outDir, "unmatched_files.jsonl");
-                AtomicFile.WriteAllText(path, string.Concat(
-                    match.UnmatchedQueries.Select(f => JsonSerializer.Serialize(new Dictionary<string, object> { ["unmatched_query"] = f.Path }) + "\n")
-                        .Concat(match.UnmatchedReferences.Select(f => JsonSerializer.Serialize(new Dictionary<string, object> { ["unmatched_reference"] = f.Path }) + "\n"))));
+                string path = RetrievalJsonl.WriteUnmatched(match, outDir);
                 stderr.WriteLine($"error: there are {match.UnmatchedCount} unmatched query or reference files. Check '{path}' for details.");
                 return CliErrors.Failed;
             }
             stdout.WriteLine($"There are {match.References.Count} common keys between query and reference features.");
             var metrics = FeatureMatching.Evaluate(match, parse.GetValue(ties));
-            var lines = metrics.Ranks.OrderBy(x => x.Rank)
-                .Select(x => JsonSerializer.Serialize(new { query = q[x.QueryIndex].Path, reference = match.ReferenceOf(x.Key)!.Path, rank = x.Rank }) + "\n");
-            string ranksPath = Path.Combine(outDir, "retrieval_ranks.jsonl");
-            AtomicFile.WriteAllText(ranksPath, string.Concat(lines));
+            string ranksPath = RetrievalJsonl.WriteRanks(metrics, match, outDir);
             string F(double v) => Math.Round(v, 4).ToString(CultureInfo.InvariantCulture);
             stdout.WriteLine($"Total query features: {metrics.QueryCount}");
             stdout.WriteLine($"Total reference features: {metrics.ReferenceCount}");

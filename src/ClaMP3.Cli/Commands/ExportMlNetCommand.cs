@@ -26,30 +26,23 @@ public sealed class ExportMlNetCommand : IExportCommand
         {
             output, modality, checkpoint, config, tokenizer, mert, int8, missing,
         };
-        command.SetAction(r => Run(r.GetValue(output)!, r.GetValue(modality)!, r.GetValue(checkpoint)!, r.GetValue(config), r.GetValue(tokenizer),
-            r.GetValue(mert), r.GetValue(int8), r.GetValue(missing), Console.Out, Console.Error));
-        return command;
-    }
-
-    /// <summary>0 on success, 2 on a usage, model or I/O error (one line naming the file or tensor).</summary>
-    internal static int Run(string output, string modalityName, string checkpoint, string? config, string? tokenizer, string? mert,
-        bool int8, bool missingValueOnBadAudio, TextWriter stdout, TextWriter stderr)
-    {
-        // Every failure (usage, model, I/O) is one line and exit 2: CliErrors.Start makes it a UsageException for Guard.
-        return CliErrors.Guard(stderr, () => CliErrors.Start(null, () =>
+        // Every failure (usage, model, I/O) is one line and exit 2: CliErrors.Start makes it a UsageException for the guard.
+        command.SetGuardedAction((parse, stdout, _) => CliErrors.Start(null, () =>
         {
-            var modality = modalityName.Trim().ToLowerInvariant() switch
+            string modalityName = parse.GetValue(modality)!, outPath = parse.GetValue(output)!;
+            var chosen = modalityName.Trim().ToLowerInvariant() switch
             {
                 "text" => Modality.Text,
                 "score" or "symbolic" => Modality.Symbolic,
                 "audio" => Modality.Audio,
                 _ => throw new ArgumentException($"--modality must be text, score or audio, not '{modalityName}'."),
             };
-            var model = Clamp3ScoringModel.Export(modality, checkpoint, config, tokenizer, mert, int8);
-            model.SaveAsMlNetModel(new MLContext(), output, missingValueOnBadAudio);
-            stdout.WriteLine($"{output}: {new FileInfo(output).Length:N0} bytes, {modality} featurizer, input column {Clamp3ScoringModel.InputColumnFor(modality)}, " +
-                             $"output Features ({model.Dimension} floats), {(int8 ? "int8" : "float32")}");
+            var model = Clamp3ScoringModel.Export(chosen, parse.GetValue(checkpoint)!, parse.GetValue(config), parse.GetValue(tokenizer), parse.GetValue(mert), parse.GetValue(int8));
+            model.SaveAsMlNetModel(new MLContext(), outPath, parse.GetValue(missing));
+            stdout.WriteLine($"{outPath}: {new FileInfo(outPath).Length:N0} bytes, {chosen} featurizer, input column {Clamp3ScoringModel.InputColumnFor(chosen)}, " +
+                             $"output Features ({model.Dimension} floats), {(parse.GetValue(int8) ? "int8" : "float32")}");
             return CliErrors.Ok;
         }));
+        return command;
     }
 }

@@ -19,25 +19,20 @@ public sealed class ExportOnnxCommand : IExportCommand
         {
             output, checkpoint, config, mert, int8, precision,
         };
-        command.SetAction(r => Run(r.GetValue(output)!, r.GetValue(checkpoint), r.GetValue(config), r.GetValue(mert),
-            r.GetValue(int8) ? "int8" : r.GetValue(precision)!, Console.Out, Console.Error));
-        return command;
-    }
-
-    /// <summary>0 on success, 2 on a usage, model or I/O error (one line naming the file or tensor).</summary>
-    internal static int Run(string output, string? checkpoint, string? config, string? mert, string precisionChoice, TextWriter stdout, TextWriter stderr)
-    {
-        // Every failure (usage, model, I/O) is one line and exit 2: CliErrors.Start makes it a UsageException for Guard.
-        return CliErrors.Guard(stderr, () => CliErrors.Start(null, () =>
+        // Every failure (usage, model, I/O) is one line and exit 2: CliErrors.Start makes it a UsageException for the guard.
+        command.SetGuardedAction((parse, stdout, _) => CliErrors.Start(null, () =>
         {
-            if (checkpoint is null && mert is null) throw new ArgumentException("--checkpoint is required (or --mert for a MERT-only export).");
-            var precision = CpuFeatures.ResolveOnnxPrecision(precisionChoice);
-            var manifest = checkpoint is not null
-                ? Clamp3OnnxExporter.Export(checkpoint, output, config, precision, mert)
-                : MertOnnxExporter.Export(mert!, output, precision);
-            foreach (var m in manifest.Models) stdout.WriteLine($"{Path.Combine(output, m.File)}: {m.Bytes:N0} bytes, sha256 {m.Sha256}");
-            stdout.WriteLine($"exported {manifest.Models.Count} model(s), {(precision == OnnxPrecision.Int8 ? "int8" : "float32")}, opset {manifest.Opset} (CPU: {CpuFeatures.Summary()})");
+            string outDir = parse.GetValue(output)!;
+            string? checkpointPath = parse.GetValue(checkpoint), mertDir = parse.GetValue(mert);
+            if (checkpointPath is null && mertDir is null) throw new ArgumentException("--checkpoint is required (or --mert for a MERT-only export).");
+            var chosen = CpuFeatures.ResolveOnnxPrecision(parse.GetValue(int8) ? "int8" : parse.GetValue(precision)!);
+            var manifest = checkpointPath is not null
+                ? Clamp3OnnxExporter.Export(checkpointPath, outDir, parse.GetValue(config), chosen, mertDir)
+                : MertOnnxExporter.Export(mertDir!, outDir, chosen);
+            foreach (var m in manifest.Models) stdout.WriteLine($"{Path.Combine(outDir, m.File)}: {m.Bytes:N0} bytes, sha256 {m.Sha256}");
+            stdout.WriteLine($"exported {manifest.Models.Count} model(s), {(chosen == OnnxPrecision.Int8 ? "int8" : "float32")}, opset {manifest.Opset} (CPU: {CpuFeatures.Summary()})");
             return CliErrors.Ok;
         }));
+        return command;
     }
 }

@@ -18,18 +18,18 @@ public sealed class IndexCommand : ICliCommand
         var ann = new Option<bool>("--ann") { Description = "Also build an HNSW graph (USearch) for approximate search." };
         var float16 = new Option<bool>("--float16") { Description = "Store vectors in float16 (half the size; similarities to about 1e-3)." };
         var build = new Command("build", "Build a vector index from feature folders or shard files.") { input, output, ann, float16 };
-        build.SetGuardedAction((parse, stdout, stderr) => Build(new[] { parse.GetValue(input)! }, parse.GetValue(output)!, parse.GetValue(ann), parse.GetValue(float16), stdout, stderr));
+        build.SetGuardedAction((parse, stdout, stderr) =>
+        {
+            var clock = Stopwatch.StartNew();
+            string index = parse.GetValue(output)!;
+            bool graph = parse.GetValue(ann);
+            // Skipped (unreadable) feature files are reported one line each and make the exit code 1; the index holds the rest.
+            var report = VectorIndexBuilder.Build([parse.GetValue(input)!], index, graph ? new HnswBuildOptions() : null,
+                parse.GetValue(float16) ? VectorElement.Float16 : VectorElement.Float32, stderr);
+            stdout.WriteLine($"Indexed {report.Rows} vectors of {report.Dimension}{(report.Shards > 0 ? $" from {report.Shards} shards" : "")}" +
+                $"{(graph ? " with an HNSW graph" : "")} into {index} in {clock.Elapsed.TotalSeconds:F1} s; {report.Skipped.Count} skipped.");
+            return report.Skipped.Count == 0 ? CliErrors.Ok : CliErrors.Failed;
+        });
         return new Command("index", "Persistent vector indexes (exact and HNSW).") { build };
-    }
-
-    internal static int Build(string[] inputs, string output, bool ann, bool float16, TextWriter stdout, TextWriter stderr)
-    {
-        var clock = Stopwatch.StartNew();
-        // Skipped (unreadable) feature files are reported one line each and make the exit code 1; the index holds the rest.
-        var report = VectorIndexBuilder.Build(inputs, output, ann ? new HnswBuildOptions() : null,
-            float16 ? VectorElement.Float16 : VectorElement.Float32, stderr);
-        stdout.WriteLine($"Indexed {report.Rows} vectors of {report.Dimension}{(report.Shards > 0 ? $" from {report.Shards} shards" : "")}" +
-            $"{(ann ? " with an HNSW graph" : "")} into {output} in {clock.Elapsed.TotalSeconds:F1} s; {report.Skipped.Count} skipped.");
-        return report.Skipped.Count == 0 ? CliErrors.Ok : CliErrors.Failed;
     }
 }

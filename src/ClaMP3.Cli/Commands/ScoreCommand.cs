@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
-using ClaMP3.ML.IO;
 using ClaMP3.ML.Retrieval;
 
 namespace ClaMP3.Cli.Commands;
@@ -33,10 +31,7 @@ public sealed class ScoreCommand : ICliCommand
             if (match.UnmatchedCount > 0) stderr.WriteLine($"warning: {match.UnmatchedCount} unmatched query or reference files were left out.");
             var pairs = FeatureMatching.PairwiseSimilarities(match);
             if (pairs.Count == 0) throw new InvalidDataException("No query has a reference with the same key.");
-            string outDir = parse.GetValue(output)!.FullName;
-            string path = Path.Combine(outDir, "pairwise_similarities.jsonl");
-            AtomicFile.WriteAllText(path, string.Concat(pairs.Select(p =>
-                JsonSerializer.Serialize(new { query = p.Query.Path, reference = p.Reference.Path, similarity = p.Similarity }) + "\n")));
+            RetrievalJsonl.WritePairwise(pairs, parse.GetValue(output)!.FullName);
             stdout.WriteLine($"There are {pairs.Select(p => p.Query.Key).Distinct().Count()} common keys between query and reference features.");
             stdout.WriteLine($"Total query features: {pairs.Count}");
             stdout.WriteLine($"Total reference features: {match.References.Count}");

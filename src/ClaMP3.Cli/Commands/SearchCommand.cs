@@ -20,23 +20,12 @@ public sealed class SearchCommand : ICliCommand
         command.SetGuardedAction((parse, stdout, _) =>
         {
             var q = FeatureFolder.ReadVector(parse.GetValue(query)!.FullName);
-            string where = parse.GetValue(target)!;
-            using var index = VectorIndexHeader.HasMagic(where)
-                ? EmbeddingIndex.Open(where, searchOptions: new VectorSearchOptions { Approximate = !parse.GetValue(exact) })
-                : FromFolder(where);
+            using var index = EmbeddingIndex.OpenFolderOrFile(parse.GetValue(target)!, new VectorSearchOptions { Approximate = !parse.GetValue(exact) });
             var hits = index.Search(q, Math.Max(1, parse.GetValue(topK)));
             stdout.WriteLine($"Top {hits.Count} results among {index.Count} candidates:");
             foreach (var hit in hits) stdout.WriteLine($"{hit.Id} {Math.Round(hit.Similarity, 4).ToString(CultureInfo.InvariantCulture)}");
             return CliErrors.Ok;
         });
         return command;
-    }
-
-    private static EmbeddingIndex FromFolder(string folder)
-    {
-        if (File.Exists(folder)) throw new InvalidDataException($"{folder}: neither a features folder nor a clamp3 index file.");
-        var items = FeatureFolder.Load(folder, recursive: false);
-        if (items.Count == 0) throw new InvalidDataException($"No .npy files in {folder}.");
-        return EmbeddingIndex.Build(FeatureMatching.ByFileNameKey(items));
     }
 }

@@ -54,15 +54,14 @@ public sealed class TrainCommand : ICliCommand
             jsonl, dataDir, evalJsonl, checkpoint, config, tokenizer, modality, output, resume, epochs, batch, subBatch, lr, warmup,
             freezeText, noTextDropout, noTruncation, normalized, evalSplit, saveEvery, maxMinutes, device, bf16, dropout, seed,
         };
-        command.SetAction(parse =>
+        command.SetGuardedAction((parse, stdout, stderr) =>
         {
-            Modality stage;
-            switch (parse.GetValue(modality)!.ToLowerInvariant())
+            var stage = parse.GetValue(modality)!.ToLowerInvariant() switch
             {
-                case "symbolic": stage = Modality.Symbolic; break;
-                case "audio": stage = Modality.Audio; break;
-                default: Console.Error.WriteLine("error: --modality is symbolic or audio."); return 2;
-            }
+                "symbolic" => Modality.Symbolic,
+                "audio" => Modality.Audio,
+                _ => throw new UsageException("--modality is symbolic or audio."),
+            };
             var options = new Clamp3TrainerOptions
             {
                 CheckpointPath = parse.GetValue(checkpoint), ConfigPath = parse.GetValue(config), TokenizerPath = parse.GetValue(tokenizer)!,
@@ -76,54 +75,35 @@ public sealed class TrainCommand : ICliCommand
                 Dropout = parse.GetValue(dropout), Seed = parse.GetValue(seed),
             };
             if (parse.GetValue(normalized)) options.Loss = new ContrastiveLossOptions { NormalizeFeatures = true, LearnableTemperature = true };
-            if (FlagProblem(options) is { } problem) { Console.Error.WriteLine("error: " + problem); return 2; }
-            return Run(parse.GetValue(jsonl)!, parse.GetValue(dataDir)!, parse.GetValue(evalJsonl), options);
+            if (options.CheckpointPath is null && options.ConfigPath is null && options.ResumeFrom is null)
+                throw new UsageException("give --checkpoint (starting weights) or --config (random init).");
+            if (options.FindProblem() is { } problem) throw new UsageException(WithFlagNames(problem));
+            return Run(parse.GetValue(jsonl)!, parse.GetValue(dataDir)!, parse.GetValue(evalJsonl), options, stdout, stderr);
         });
         return command;
     }
 
-    internal static int Run(string jsonl, string dataDir, string? evalJsonl, Clamp3TrainerOptions options)
+    /// <summary>Reads the JSONL and trains (<see cref="M4RagTrainingSet"/>); bad paths, files and configs are usage
+    /// errors (exit 2) in the words of the command line. Ctrl+C stops after the current step with a resumable checkpoint.</summary>
+    private static int Run(string jsonl, string dataDir, string? evalJsonl, Clamp3TrainerOptions options, TextWriter stdout, TextWriter stderr)
     {
-        void Log(string message) => Console.Error.WriteLine(message);
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             if (cts.IsCancellationRequested) return; // a second Ctrl+C kills the process
             e.Cancel = true;
-            Console.Error.WriteLine("Ctrl+C: finishing the current step and writing a resumable checkpoint…");
+            stderr.WriteLine("Ctrl+C: finishing the current step and writing a resumable checkpoint…");
             cts.Cancel();
         };
         Console.CancelKeyPress += onCancel;
         try
         {
-            // The same config the trainer will build the model from (explicit, sibling config.json, or inferred).
-            int audioDim = options.MusicModality == Modality.Audio ? Clamp3ContrastiveTrainer.ResolveConfig(options).AudioFeatureDim : 0;
-            // Counted from what was read, not from the wording of the log lines.
-            int badLines = 0;
-            var items = M4RagJsonl.Read(jsonl, m => { badLines++; Log(m); });
-            var train = M4RagJsonl.ToPairs(items, dataDir, options.MusicModality, audioDim, Log);
-            int skippedItems = items.Count - train.Count;
-            int badEvalLines = 0, skippedEvalItems = 0;
-            List<TrainingPair>? eval = null;
-            if (evalJsonl is not null)
-            {
-                var evalItems = M4RagJsonl.Read(evalJsonl, m => { badEvalLines++; Log(m); });
-                eval = M4RagJsonl.ToPairs(evalItems, dataDir, options.MusicModality, audioDim, Log);
-                skippedEvalItems = evalItems.Count - eval.Count;
-            }
-            Console.WriteLine($"{train.Count} training pairs ({badLines} unreadable lines and {skippedItems} items without usable music or text skipped)" +
-                              (eval is null ? "" : $", {eval.Count} evaluation pairs ({badEvalLines + skippedEvalItems} skipped)") + $"; device {options.Device}");
-            var progress = new ConsoleProgress(options.Device);
-            var result = Clamp3TrainingLoop.Train(train, options, eval, progress, Log, cts.Token);
-            int skipped = badLines + skippedItems + badEvalLines + skippedEvalItems + result.SkippedPairs;
-            Console.WriteLine($"{(result.Cancelled ? "Stopped" : "Done")}: {result.EpochsDone} epochs, best epoch {result.BestEpoch} (eval loss {result.MinEvalLoss:F4}), {skipped} rows skipped");
-            Console.WriteLine($"best: {result.BestCheckpoint}\nlatest (resume): {result.LatestCheckpoint}");
-            return 0;
+            M4RagTrainingSet.Read(jsonl, dataDir, evalJsonl, options, stderr.WriteLine).Train(options, stdout.WriteLine, stderr.WriteLine, cts.Token);
+            return CliErrors.Ok;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException or Clamp3ConfigException)
         {
-            Console.Error.WriteLine($"error: {WithFlagNames(e.Message)}");
-            return 2;
+            throw new UsageException(WithFlagNames(e.Message), e);
         }
         finally
         {
@@ -131,40 +111,20 @@ public sealed class TrainCommand : ICliCommand
         }
     }
 
-    /// <summary>Option problems in the words of the command line (the library's checks name its properties).</summary>
-    internal static string? FlagProblem(Clamp3TrainerOptions o)
-    {
-        if (o.CheckpointPath is null && o.ConfigPath is null && o.ResumeFrom is null) return "give --checkpoint (starting weights) or --config (random init).";
-        if (o.Epochs < 1) return "--epochs must be at least 1.";
-        if (o.BatchSize < 1) return "--batch-size must be at least 1.";
-        if (o.SubBatchSize is < 1) return "--sub-batch must be at least 1.";
-        if (o.EvalSplit is < 0 or >= 1) return "--eval-split must be in [0, 1).";
-        if (!(o.LearningRate >= 0)) return "--lr must be 0 or more.";
-        if (o.WarmupSteps < 0) return "--warmup must be 0 or more.";
-        if (o.SaveEvery < 0) return "--save-every must be 0 or more.";
-        if (o.Dropout is < 0 or >= 1) return "--dropout must be in [0, 1).";
-        if (o.MaxDuration is { } d && !(d > TimeSpan.Zero)) return "--max-minutes must be more than 0.";
-        return null;
-    }
-
     private static readonly (string Property, string Flag)[] FlagNames =
     [
         ("CheckpointPath", "--checkpoint"), ("ConfigPath", "--config"), ("TokenizerPath", "--tokenizer"), ("ResumeFrom", "--resume"),
         ("MusicModality", "--modality"), ("SubBatchSize", "--sub-batch"), ("BatchSize", "--batch-size"), ("Epochs", "--epochs"),
         ("EvalSplit", "--eval-split"), ("Dropout", "--dropout"), ("LearningRate", "--lr"), ("WarmupSteps", "--warmup"), ("OutputDirectory", "--output"),
+        ("SaveEvery", "--save-every"), ("MaxDuration", "--max-minutes"),
     ];
 
-    /// <summary>A library message with its property names replaced by the flags that set them.</summary>
+    /// <summary>A library message (<see cref="Clamp3TrainerOptions.FindProblem"/>, an exception) with its property names
+    /// replaced by the flags that set them.</summary>
     internal static string WithFlagNames(string message)
     {
         foreach (var (property, flag) in FlagNames)
             message = System.Text.RegularExpressions.Regex.Replace(message, $@"\b{property}\b", flag);
         return message;
-    }
-
-    /// <summary>Synchronous (System.Progress posts to the thread pool and would reorder lines).</summary>
-    private sealed class ConsoleProgress(string device) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => Console.WriteLine($"{value}; {DeviceStatus.Describe(device)}");
     }
 }

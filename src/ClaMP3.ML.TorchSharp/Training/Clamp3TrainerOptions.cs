@@ -71,14 +71,29 @@ public sealed class Clamp3TrainerOptions
         Precision = Precision,
     };
 
+    /// <summary>The first out-of-range number of these options, as a sentence naming its property (<c>"Epochs must be
+    /// at least 1."</c>), or null when every one is in range. Training checks this too; a front end can check it first
+    /// and say it in its own words (<c>clamp3 train</c> names its flags).</summary>
+    public string? FindProblem()
+    {
+        if (Epochs < 1) return "Epochs must be at least 1.";
+        if (BatchSize < 1) return "BatchSize must be at least 1.";
+        if (SubBatchSize is < 1) return "SubBatchSize must be at least 1.";
+        if (EvalSplit is < 0 or >= 1) return "EvalSplit must be in [0, 1).";
+        if (!(LearningRate >= 0)) return "LearningRate must be 0 or more.";
+        if (WarmupSteps < 0) return "WarmupSteps must be 0 or more.";
+        if (SaveEvery < 0) return "SaveEvery must be 0 or more.";
+        if (Dropout is < 0 or >= 1 || double.IsNaN(Dropout)) return "Dropout must be in [0, 1).";
+        if (MaxDuration is { } d && !(d > TimeSpan.Zero)) return "MaxDuration must be more than 0.";
+        return null;
+    }
+
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(TokenizerPath)) throw new ArgumentException("TokenizerPath (XLM-R sentencepiece.bpe.model) is required.");
         if (CheckpointPath is null && ConfigPath is null) throw new ArgumentException("Give CheckpointPath (starting weights) or ConfigPath (random init).");
         if (MusicModality == Modality.Text) throw new ArgumentException("MusicModality must be Symbolic or Audio.");
-        if (Epochs < 1 || BatchSize < 1 || SubBatchSize is < 1) throw new ArgumentException("Epochs, BatchSize and SubBatchSize must be positive.");
-        if (EvalSplit is < 0 or >= 1) throw new ArgumentException("EvalSplit must be in [0, 1).");
-        if (Dropout is < 0 or >= 1 || double.IsNaN(Dropout)) throw new ArgumentException("Dropout must be in [0, 1).");
+        if (FindProblem() is { } problem) throw new ArgumentException(problem);
     }
 }
 

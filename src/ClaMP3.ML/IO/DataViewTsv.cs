@@ -10,7 +10,7 @@ namespace ClaMP3.ML.IO;
 /// value (a vector column <c>Score</c> with slot names becomes <c>Score.jig</c>, <c>Score.reel</c>, …; without slot names
 /// <c>Features.0</c>, <c>Features.1</c>, …), key columns as their values (the label text), floats in round-trip form,
 /// text cells with a tab, newline or quote quoted as in CSV. (ML.NET's own <c>SaveAsText</c> writes a vector as one
-/// header cell over many values.)
+/// header cell over many values.) Reads such files back as text columns (<see cref="Read"/>).
 /// </summary>
 public static class DataViewTsv
 {
@@ -29,6 +29,41 @@ public static class DataViewTsv
             foreach (var read in cells) read(line);
             writer.WriteLine(string.Join('\t', line));
         }
+    }
+
+    /// <summary>Reads the columns of the tab-separated file <paramref name="path"/> (header row, CSV-style quoting) that
+    /// <paramref name="inputSchema"/> names, as text. A text column the file lacks is read from past the last field
+    /// (empty text: a label is only needed for training), with a line to <paramref name="note"/>; a non-text column is
+    /// left out when the file lacks it (if the pipeline needs it, ML.NET's own "column not found" says so) and refused
+    /// when the file has it. Returns the data and the file's header cells.</summary>
+    /// <exception cref="InvalidDataException">The file is empty, its header names none of the schema's columns, or it
+    /// has a non-text schema column.</exception>
+    public static (IDataView Data, IReadOnlyList<string> Header) Read(MLContext ml, string path, DataViewSchema inputSchema, Action<string>? note = null)
+    {
+        ArgumentNullException.ThrowIfNull(ml);
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        var header = File.ReadLines(path).FirstOrDefault()?.Split('\t')
+            ?? throw new InvalidDataException($"{path}: empty file (a header row is needed).");
+        if (!inputSchema.Any(c => header.Contains(c.Name)))
+            throw new InvalidDataException($"{path}: the header ({string.Join(", ", header)}) names none of the pipeline's input columns ({string.Join(", ", inputSchema.Select(c => c.Name))}).");
+        var loaderColumns = new List<TextLoader.Column>();
+        int absent = header.Length;
+        foreach (var column in inputSchema)
+        {
+            int index = Array.IndexOf(header, column.Name);
+            if (column.Type is not TextDataViewType)
+            {
+                if (index < 0) continue;
+                throw new InvalidDataException($"{path}: input column '{column.Name}' is {column.Type}; this command reads text columns only.");
+            }
+            if (index < 0)
+            {
+                note?.Invoke($"{path} has no column '{column.Name}': read as empty (fine for a label when only scoring).");
+                index = absent++;
+            }
+            loaderColumns.Add(new TextLoader.Column(column.Name, DataKind.String, index));
+        }
+        return (ml.Data.LoadFromTextFile(path, loaderColumns.ToArray(), separatorChar: '\t', hasHeader: true, allowQuoting: true), header);
     }
 
     private static IEnumerable<string> Header(DataViewSchema.Column column)

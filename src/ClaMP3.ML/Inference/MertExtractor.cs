@@ -33,6 +33,18 @@ public sealed class MertExtractor : IDisposable
     public static MertExtractor Load(string modelDir, string device = "cpu", bool allowNonFiniteWeights = false) =>
         new(Clamp3Engines.CreateMert(modelDir, device, allowNonFiniteWeights));
 
+    /// <summary>MERT on ONNX Runtime when <paramref name="onnxDirectory"/> is given (a folder from <c>clamp3 export onnx
+    /// --mert</c>; when <paramref name="modelDirectory"/> is given too, the export must come from its weights), else
+    /// <see cref="Load"/> of <paramref name="modelDirectory"/>. <paramref name="threads"/>: ONNX Runtime's CPU threads
+    /// (0 = one per core); "cuda" devices use its CUDA provider.</summary>
+    public static MertExtractor Open(string? modelDirectory, string? onnxDirectory, string device = "cpu", int threads = 0)
+    {
+        if (onnxDirectory is null)
+            return Load(modelDirectory ?? throw new ArgumentException("Give a MERT folder or an ONNX export holding MERT."), device);
+        string? weights = modelDirectory is null ? null : Onnx.MertOnnxExporter.WeightsFile(modelDirectory);
+        return new(new Onnx.OnnxMertEngine(onnxDirectory, threads, Onnx.OnnxSessions.IsCuda(device), weights));
+    }
+
     /// <summary>(W, H) features of an audio file (.wav .mp3 .flac .ogg): decode, mono, 24 kHz, normalise, 5 s windows.</summary>
     /// <exception cref="AudioDecodingException">The file cannot be decoded (the message names it).</exception>
     /// <exception cref="AudioTooShortException">No window is left (under 1 s of audio): the official script writes nothing.</exception>

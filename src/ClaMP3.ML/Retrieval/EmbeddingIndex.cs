@@ -45,6 +45,20 @@ public sealed class EmbeddingIndex : IDisposable
         return index ?? throw new ArgumentException("Cannot build an index from no embeddings.");
     }
 
+    /// <summary>What <c>clamp3 search</c> ranks: an index file (recognised by its magic, <see cref="VectorIndexHeader.HasMagic"/>)
+    /// opened memory-mapped with <paramref name="searchOptions"/>; otherwise, as <c>clamp3_search.py</c>, the global features
+    /// (<c>.npy</c>) directly in the folder <paramref name="path"/> (not below it), each keyed by its file name up to the
+    /// first dot (<see cref="FeatureMatching.ByFileNameKey"/>).</summary>
+    /// <exception cref="InvalidDataException">A file that is not an index, or a folder without <c>.npy</c> files.</exception>
+    public static EmbeddingIndex OpenFolderOrFile(string path, VectorSearchOptions? searchOptions = null)
+    {
+        if (VectorIndexHeader.HasMagic(path)) return Open(path, searchOptions: searchOptions);
+        if (System.IO.File.Exists(path)) throw new InvalidDataException($"{path}: neither a features folder nor a clamp3 index file.");
+        var items = FeatureFolder.Load(path, recursive: false);
+        if (items.Count == 0) throw new InvalidDataException($"No .npy files in {path}.");
+        return Build(FeatureMatching.ByFileNameKey(items));
+    }
+
     /// <summary>Opens an index file written by <see cref="Save"/> or <c>clamp3 index build</c>, memory-mapped.</summary>
     public static EmbeddingIndex Open(string path, int? expectedDimension = null, VectorSearchOptions? searchOptions = null) =>
         new(VectorIndex.Open(path, expectedDimension)) { SearchOptions = searchOptions ?? new VectorSearchOptions() };

@@ -1,4 +1,4 @@
-using ClaMP3.Cli.Commands;
+using ClaMP3.Cli;
 using ClaMP3.ML.IO;
 
 namespace ClaMP3.ML.Tests;
@@ -27,12 +27,11 @@ public class EmbedAudioCliTests
 
         string checkpoint = TestPaths.Fixture("clamp3-tiny", "clamp3_tiny.pth"), config = TestPaths.Fixture("clamp3-tiny", "config.json");
         var stderr = new StringWriter();
-        int code = EmbedCommand.Run(new EmbedCommand.EmbedJobOptions(audioDir, Path.Combine(tmp.Path, "out-audio"), checkpoint, config, null,
-            Global: true, Device: "cpu", BatchSize: 4, BFloat16: false, Mert: TestPaths.Fixture("mert-tiny")), TextWriter.Null, stderr);
+        string[] model = ["--checkpoint", checkpoint, "--config", config, "--global", "--batch-size", "4"];
+        int code = Clamp3Cli.Run(["embed", audioDir, Path.Combine(tmp.Path, "out-audio"), .. model, "--mert", TestPaths.Fixture("mert-tiny")], TextWriter.Null, stderr);
         Assert.AreEqual(1, code, "short.wav failed: " + stderr);
         StringAssert.Contains(stderr.ToString(), "short.wav");
-        Assert.AreEqual(0, EmbedCommand.Run(new EmbedCommand.EmbedJobOptions(mertDir, Path.Combine(tmp.Path, "out-mert"), checkpoint, config, null,
-            Global: true, Device: "cpu", BatchSize: 4, BFloat16: false), TextWriter.Null, TextWriter.Null));
+        Assert.AreEqual(0, Clamp3Cli.Run(["embed", mertDir, Path.Combine(tmp.Path, "out-mert"), .. model], TextWriter.Null, TextWriter.Null));
 
         foreach (var name in cases)
         {

@@ -1,4 +1,4 @@
-using ClaMP3.Cli.Commands;
+using ClaMP3.Cli;
 using ClaMP3.ML.IO;
 
 namespace ClaMP3.ML.Tests.Mert;
@@ -8,6 +8,10 @@ namespace ClaMP3.ML.Tests.Mert;
 [TestClass]
 public class MertCommandTests
 {
+    /// <summary><c>clamp3 mert INPUT OUTPUT --model MODEL --batch N [--layers]</c> through the executable's entry point.</summary>
+    private static int Mert(string input, string output, string model, bool layers, int batch, TextWriter stdout, TextWriter stderr) =>
+        Clamp3Cli.Run(["mert", input, output, "--model", model, "--batch", batch.ToString(System.Globalization.CultureInfo.InvariantCulture), .. layers ? ["--layers"] : Array.Empty<string>()], stdout, stderr);
+
     private static readonly string[] Saved = { "hot24k_f32_clip", "synth16k_mono_f32", "tune24k_mono16", "tune44k_stereo16", "tune44k_stereo_mp3" };
 
     [TestMethod]
@@ -25,7 +29,7 @@ public class MertCommandTests
 
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int rc = MertCommand.Run(input, output, MertFixture.Dir, "cpu", saveLayers: false, batch: 4, stdout, stderr);
+        int rc = Mert(input, output, MertFixture.Dir, layers: false, batch: 4, stdout, stderr);
         Console.WriteLine(stdout);
         Console.WriteLine(stderr);
         Assert.AreEqual(1, rc, "two files failed");
@@ -56,7 +60,7 @@ public class MertCommandTests
         // Rerun: everything that exists is skipped, nothing is rewritten.
         var stamp = File.GetLastWriteTimeUtc(Path.Combine(output, "tune24k_mono16.npy"));
         var again = new StringWriter();
-        Assert.AreEqual(1, MertCommand.Run(input, output, MertFixture.Dir, "cpu", false, 4, again, new StringWriter()), "the two bad files still fail");
+        Assert.AreEqual(1, Mert(input, output, MertFixture.Dir, false, 4, again, new StringWriter()), "the two bad files still fail");
         StringAssert.Contains(again.ToString(), "0 written, 6 skipped");
         Assert.AreEqual(stamp, File.GetLastWriteTimeUtc(Path.Combine(output, "tune24k_mono16.npy")));
     }
@@ -66,7 +70,7 @@ public class MertCommandTests
     {
         using var tmp = TestPaths.NewTempDir();
         var stdout = new StringWriter();
-        Assert.AreEqual(0, MertCommand.Run(MertFixture.Input("tune44k_stereo16.wav"), tmp.Path, MertFixture.Dir, "cpu", saveLayers: true, batch: 1, stdout, new StringWriter()));
+        Assert.AreEqual(0, Mert(MertFixture.Input("tune44k_stereo16.wav"), tmp.Path, MertFixture.Dir, layers: true, batch: 1, stdout, new StringWriter()));
         var actual = NpyFile.Read(Path.Combine(tmp.Path, "tune44k_stereo16.npy"));
         var (e, es) = MertFixture.Npy("tune44k_stereo16.layers.npy");
         MertFixture.AssertClose("clamp3 mert --layers tune44k_stereo16", e, es, actual.ToFloat32(), actual.Shape, MertFixture.Tolerance("layers"));
@@ -77,10 +81,10 @@ public class MertCommandTests
     {
         using var tmp = TestPaths.NewTempDir();
         var stderr = new StringWriter();
-        Assert.AreEqual(2, MertCommand.Run(MertFixture.Input("tune24k_mono16.wav"), tmp.Path, TestPaths.Fixture("clamp3-tiny"), "cpu", false, 4, new StringWriter(), stderr));
+        Assert.AreEqual(2, Mert(MertFixture.Input("tune24k_mono16.wav"), tmp.Path, TestPaths.Fixture("clamp3-tiny"), false, 4, new StringWriter(), stderr));
         StringAssert.Contains(stderr.ToString(), "not a MERT");
         stderr = new StringWriter();
-        Assert.AreEqual(2, MertCommand.Run(Path.Combine(tmp.Path, "missing"), tmp.Path, MertFixture.Dir, "cpu", false, 4, new StringWriter(), stderr));
+        Assert.AreEqual(2, Mert(Path.Combine(tmp.Path, "missing"), tmp.Path, MertFixture.Dir, false, 4, new StringWriter(), stderr));
         StringAssert.Contains(stderr.ToString(), "missing");
     }
 }

@@ -1,4 +1,4 @@
-using ClaMP3.Cli.Commands;
+using ClaMP3.Cli;
 using ClaMP3.ML.Checkpoints;
 using ClaMP3.ML.IO;
 using ClaMP3.ML.Onnx;
@@ -12,19 +12,24 @@ namespace ClaMP3.ML.Tests.Onnx;
 [TestClass]
 public sealed class OnnxCliTests
 {
-    private static (int Code, string Out, string Err) Export(string output, string? checkpoint, string? config = null, string? mert = null, string precision = "fp32")
+    /// <summary>A <c>clamp3</c> command line through the executable's entry point.</summary>
+    private static (int Code, string Out, string Err) Clamp3(params string[] args)
     {
         var (o, e) = (new StringWriter(), new StringWriter());
-        int code = ExportOnnxCommand.Run(output, checkpoint, config, mert, precision, o, e);
+        int code = Clamp3Cli.Run(args, o, e);
         return (code, o.ToString(), e.ToString());
     }
 
-    private static (int Code, string Out, string Err) Embed(string input, string output, string onnx, bool global, string? checkpoint = null)
-    {
-        var (o, e) = (new StringWriter(), new StringWriter());
-        int code = EmbedCommand.Run(new EmbedCommand.EmbedJobOptions(input, output, checkpoint, null, null, global, "cpu", 4, false, Onnx: onnx, Threads: 1), o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Export(string output, string? checkpoint, string? config = null, string? mert = null, string precision = "fp32") =>
+        Clamp3(["export", "onnx", output, "--precision", precision,
+            .. checkpoint is null ? Array.Empty<string>() : ["--checkpoint", checkpoint],
+            .. config is null ? Array.Empty<string>() : ["--config", config],
+            .. mert is null ? Array.Empty<string>() : ["--mert", mert]]);
+
+    private static (int Code, string Out, string Err) Embed(string input, string output, string onnx, bool global, string? checkpoint = null) =>
+        Clamp3(["embed", input, output, "--onnx", onnx, "--threads", "1", "--batch-size", "4",
+            .. global ? ["--global"] : Array.Empty<string>(),
+            .. checkpoint is null ? Array.Empty<string>() : ["--checkpoint", checkpoint]]);
 
     [TestMethod]
     public void EmbedThroughOnnxReproducesEveryCaseGlobalAndSequence()
@@ -58,8 +63,8 @@ public sealed class OnnxCliTests
         var model = Path.Combine(temp.Path, "onnx");
         Assert.AreEqual(0, Export(model, null, mert: MertFixture.Dir).Code);
         var input = MertFixture.Input("tune44k_stereo16.wav");
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Assert.AreEqual(0, MertCommand.Run(input, temp.Path, null, "cpu", false, 2, o, e, onnxDirectory: model, threads: 1), e.ToString());
+        var mert = Clamp3("mert", input, temp.Path, "--onnx", model, "--threads", "1", "--batch", "2");
+        Assert.AreEqual(0, mert.Code, mert.Err);
         var actual = NpyFile.Read(Path.Combine(temp.Path, "tune44k_stereo16.npy"));
         var (expected, shape) = MertFixture.Npy("tune44k_stereo16.mert.npy");
         MertFixture.AssertClose("clamp3 mert --onnx", expected, shape, actual.ToFloat32(), actual.Shape, MertFixture.Tolerance("mert"));

@@ -1,4 +1,4 @@
-using ClaMP3.Cli.Commands;
+using ClaMP3.Cli;
 using ClaMP3.ML.Inference.Engines;
 using ClaMP3.ML.Onnx;
 using ClaMP3.ML.Tests.Model;
@@ -49,9 +49,8 @@ public sealed class OnnxEngineBehaviourTests
     public void CudaWithoutTheGpuPackageIsOneClearError()
     {
         var (o, e) = (new StringWriter(), new StringWriter());
-        var options = new EmbedCommand.EmbedJobOptions(Path.Combine(Clamp3Fixture.Dir, "inputs", "text"), Path.Combine(_temp!.Path, "out"), null, null, null,
-            true, "cuda", 4, false, Onnx: _temp.Path);
-        int code = EmbedCommand.Run(options, o, e);
+        int code = Clamp3Cli.Run(["embed", Path.Combine(Clamp3Fixture.Dir, "inputs", "text"), Path.Combine(_temp!.Path, "out"),
+            "--global", "--device", "cuda", "--batch-size", "4", "--onnx", _temp.Path], o, e);
         Assert.AreEqual(2, code, e.ToString());
         StringAssert.Contains(e.ToString(), "Microsoft.ML.OnnxRuntime.Gpu");
         Assert.AreEqual(1, e.ToString().Trim().Split('\n').Length, e.ToString());

@@ -81,4 +81,35 @@ public class BatchConverterTests
         var batch = new BatchConverter(new Midi2MtfConverter());
         CollectionAssert.AreEqual(new[] { Path.Combine(tmp.Path, "a.mid") }, batch.FindInputs(tmp.Path, output).ToArray());
     }
+
+    [TestMethod]
+    public void SummaryErrorLogAndOneEventAtATime()
+    {
+        using var tmp = TestPaths.NewTempDir();
+        string input = Path.Combine(tmp.Path, "in"), output = Path.Combine(tmp.Path, "out"), log = Path.Combine(tmp.Path, "logs", "errors.txt");
+        Directory.CreateDirectory(input);
+        File.Copy(MtfInput("coleraine"), Path.Combine(input, "a.mid"));
+        File.Copy(MtfInput("araber-tants"), Path.Combine(input, "b.mid"));
+        File.WriteAllText(Path.Combine(input, "bad.mid"), "not a MIDI file");
+
+        int inHandler = 0, overlaps = 0;
+        var batch = new BatchConverter(new Midi2MtfConverter(), new ConverterOptions(true)) { MaxDegreeOfParallelism = 3 };
+        batch.FileCompleted += (_, _) =>
+        {
+            if (Interlocked.Increment(ref inHandler) > 1) Interlocked.Increment(ref overlaps);
+            Thread.Sleep(20);
+            Interlocked.Decrement(ref inHandler);
+        };
+        var report = batch.Run(input, output);
+        Assert.AreEqual(0, overlaps, "FileCompleted is raised one at a time");
+        StringAssert.StartsWith(report.Summary, "midi2mtf: 2 converted, 0 already there, 0 name collisions, 1 rejected, of 3 .mid/.midi files; ");
+        StringAssert.EndsWith(report.Summary, " → " + Path.GetFullPath(output));
+
+        report.AppendErrorLog(log);
+        var line = File.ReadAllLines(log).Single();
+        StringAssert.StartsWith(line, Path.Combine(input, "bad.mid") + " ");
+        var clean = new BatchConverter(new Midi2MtfConverter(), new ConverterOptions(true)).Run(Path.Combine(input, "a.mid"), output);
+        clean.AppendErrorLog(log);
+        Assert.HasCount(1, File.ReadAllLines(log), "a run without failures appends nothing");
+    }
 }
