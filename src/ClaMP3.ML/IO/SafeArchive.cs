@@ -22,7 +22,7 @@ public static class SafeArchive
     {
         RequirePlainName(name, source);
         string root = Path.GetFullPath(folder);
-        string full = Path.GetFullPath(Path.Combine(root, name));
+        string full = Path.GetFullPath(Path.Combine(root, name!)); // RequirePlainName refused null
         string prefix = root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar;
         if (!full.StartsWith(prefix, StringComparison.Ordinal))
             throw new InvalidDataException($"{source}: member name '{name}' resolves outside {root}.");

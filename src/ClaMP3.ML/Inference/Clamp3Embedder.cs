@@ -105,7 +105,7 @@ public sealed class Clamp3Embedder : IDisposable
     public int SequenceDimension(Modality modality) => Encoder(modality).HiddenSize;
 
     /// <summary>Reads the checkpoint (and config/tokenizer) and builds the engine: ONNX Runtime when
-    /// <see cref="Clamp3EmbedderOptions.OnnxDirectory"/> is set, otherwise TorchSharp on the requested device
+    /// <see cref="Clamp3ModelSource.OnnxDirectory"/> is set, otherwise TorchSharp on the requested device
     /// (which needs the ClaMP3.ML.TorchSharp package).</summary>
     public static Clamp3Embedder Load(Clamp3EmbedderOptions options)
     {

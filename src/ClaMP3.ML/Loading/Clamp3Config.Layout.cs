@@ -7,7 +7,7 @@ public sealed partial record Clamp3Config
     /// <summary>One tensor the model holds: its state-dict name, shape, and the config fields that set the shape.</summary>
     public sealed record ExpectedTensor(string Name, long[] Shape, string Fields);
 
-    /// <summary>Every parameter of <see cref="Clamp3Model"/> for this config, in the official state dict's order.</summary>
+    /// <summary>Every parameter of <c>Clamp3Model</c> (ClaMP3.ML.TorchSharp) for this config, in the official state dict's order.</summary>
     public IReadOnlyList<ExpectedTensor> ExpectedTensors()
     {
         var list = new List<ExpectedTensor>();

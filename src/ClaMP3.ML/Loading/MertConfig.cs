@@ -77,7 +77,7 @@ public sealed record MertConfig
         {
             // Fields map by [JsonPropertyName]; a missing field keeps MusicHubertConfig's default (the initialisers).
             // An explicit null keeps the default too, as HF's from_dict does for the fields it knows.
-            var present = new JsonObject(json.Where(kv => kv.Value is not null).Select(kv => KeyValuePair.Create(kv.Key, kv.Value!.DeepClone())));
+            var present = new JsonObject(json.Where(kv => kv.Value is not null).Select(kv => KeyValuePair.Create<string, JsonNode?>(kv.Key, kv.Value!.DeepClone())));
             c = present.Deserialize<MertConfig>(FileOptions) ?? throw new InvalidDataException($"{source}: config.json is not a JSON object.");
         }
         catch (JsonException e)

@@ -10,7 +10,7 @@ namespace ClaMP3.ML.Onnx;
 /// [batch, length, hidden] (last hidden state) and <c>global</c> [batch, D] (masked mean → projection). The segment
 /// weighting of long inputs stays in C# (<see cref="Inference.Clamp3Embedder"/>).
 /// </summary>
-/// <remarks>Semantics as <see cref="Clamp3Model"/> (HF BERT / XLM-R, eval): XLM-R positions
+/// <remarks>Semantics as <c>Clamp3Model</c> (HF BERT / XLM-R, eval): XLM-R positions
 /// <c>cumsum(ids≠pad)·(ids≠pad)+pad</c>, BERT positions 0..L−1, token type 0, post-LN layers, exact GELU, additive
 /// mask <c>(1−m)·finfo(float32).min</c>. The M3 patch embedding is a gather-sum of patch_size rows of the transposed
 /// <c>patch_embedding</c> weight plus its bias (never the one-hot matmul).</remarks>

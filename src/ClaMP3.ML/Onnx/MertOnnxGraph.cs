@@ -8,7 +8,7 @@ namespace ClaMP3.ML.Onnx;
 /// equal length), output <c>hidden_state_means</c> [L, batch, H]: per window the mean over time of every hidden state
 /// (L = layers + 1), what <c>extract_mert.py</c> keeps of each window.
 /// </summary>
-/// <remarks>Semantics as <see cref="MusicHubertModel"/>: conv → norm (GroupNorm(C, C) on layer 0 = InstanceNormalization,
+/// <remarks>Semantics as <c>MusicHubertModel</c>: conv → norm (GroupNorm(C, C) on layer 0 = InstanceNormalization,
 /// or LayerNorm over channels on every layer, eps 1e-5) → exact GELU; LayerNorm + Linear projection; the weight-normed
 /// positional conv folded into one weight at export (w = v·g/‖v‖ per kernel tap, in float64), same padding, last frame
 /// dropped for an even kernel, GELU; post-LN (or stable pre-LN) layers with q scaled by head_dim^−½.</remarks>

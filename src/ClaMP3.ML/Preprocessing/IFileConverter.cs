@@ -2,7 +2,6 @@ namespace ClaMP3.ML.Preprocessing;
 
 /// <summary>Options shared by the file converters (the official scripts' flags).</summary>
 /// <param name="M3Compatible">MIDI → MTF as <c>batch_midi2mtf.py --m3_compatible</c>: drop text-like meta messages.</param>
-/// <param name="M3Compatible">MIDI → MTF as <c>--m3_compatible</c>.</param>
 /// <param name="AcceptPlainAbc">ABC → interleaved: tunes the official script rejects (no <c>V:1</c> line, named voices,
 /// voices in several blocks) are rewritten by our plain-ABC addition and converted; tunes it accepts are unchanged.
 /// On by default; false gives the official script's outcomes exactly.</param>

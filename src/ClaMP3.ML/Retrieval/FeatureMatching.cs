@@ -2,10 +2,10 @@ namespace ClaMP3.ML.Retrieval;
 
 /// <summary>Query and reference feature files paired by key, as the official <c>clamp3_score.py</c> and
 /// <c>clamp3_eval.py</c> pair them: the first reference file of each key (path order) is the reference.</summary>
-/// <param name="Queries">Every query file, in path order.</param>
-/// <param name="References">The reference of each key, in order of first appearance.</param>
-/// <param name="UnmatchedQueries">Queries whose key has no reference.</param>
-/// <param name="UnmatchedReferences">References whose key no query has.</param>
+/// <param name="queries">Every query file, in path order.</param>
+/// <param name="references">The reference of each key, in order of first appearance.</param>
+/// <param name="unmatchedQueries">Queries whose key has no reference.</param>
+/// <param name="unmatchedReferences">References whose key no query has.</param>
 public sealed class KeyMatch(
     IReadOnlyList<FeatureFile> queries, IReadOnlyList<FeatureFile> references,
     IReadOnlyList<FeatureFile> unmatchedQueries, IReadOnlyList<FeatureFile> unmatchedReferences)

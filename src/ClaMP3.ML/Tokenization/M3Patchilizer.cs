@@ -118,7 +118,7 @@ public sealed class M3Patchilizer
         return builder.ToString();
     }
 
-    /// <summary>The same ids as <see cref="Encode"/>, row-major in one array of <c>patchCount · PatchSize</c> (for a tensor).</summary>
+    /// <summary>The same ids as <see cref="Encode(string, bool)"/>, row-major in one array of <c>patchCount · PatchSize</c> (for a tensor).</summary>
     public int[] EncodeToFlatIds(string text, bool addSpecialPatches = true)
     {
         var sink = new IdSink(PatchSize);

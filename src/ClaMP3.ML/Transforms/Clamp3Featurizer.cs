@@ -6,7 +6,7 @@ using Microsoft.ML.Data;
 namespace ClaMP3.ML.Transforms;
 
 /// <summary>
-/// Embeds a text, score or audio column with CLaMP 3. Stateless: <see cref="Clamp3FeaturizerEstimator.Fit"/> only
+/// Embeds a text, score or audio column with CLaMP 3. Stateless: <c>Fit</c> only
 /// checks the schema and loads (or reuses) the model. Rows are embedded in batches of
 /// <see cref="Clamp3FeaturizerOptions.BatchSize"/>; single rows work through a PredictionEngine.
 /// </summary>

@@ -31,7 +31,7 @@ public class TransformCliTests
         var pipeline = ml.Transforms.FeaturizeClamp3(new Clamp3FeaturizerOptions
             {
                 CheckpointPath = TestPaths.Fixture("clamp3-tiny", "clamp3_tiny.pth"), ConfigPath = TestPaths.Fixture("clamp3-tiny", "config.json"),
-                TokenizerPath = TestPaths.Fixture("tokenizer", "spm.model"), Modality = Clamp3Modality.Text, InputColumnName = "Text",
+                TokenizerPath = TestPaths.Fixture("tokenizer", "spm.model"), Modality = Modality.Text, InputColumnName = "Text",
             })
             .Append(ml.Transforms.Conversion.MapValueToKey("Label", "Genre"))
             .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new Microsoft.ML.Trainers.LbfgsMaximumEntropyMulticlassTrainer.Options { MaximumNumberOfIterations = 5 }));

@@ -11,7 +11,7 @@ public interface IClamp3EngineFactory
     IMertEngine CreateMert(string modelDirectory, string device, bool allowNonFiniteWeights = false);
 }
 
-/// <summary>Picks the engine for a set of options: ONNX Runtime when <see cref="Clamp3EmbedderOptions.OnnxDirectory"/> is set,
+/// <summary>Picks the engine for a set of options: ONNX Runtime when <see cref="Clamp3ModelSource.OnnxDirectory"/> is set,
 /// otherwise the TorchSharp engine of the ClaMP3.ML.TorchSharp assembly (found once, by name).</summary>
 public static class Clamp3Engines
 {

@@ -40,7 +40,7 @@ public static partial class AbcInterleaver
     /// file with universal newlines); the output uses <c>\n</c>.</summary>
     /// <exception cref="ConversionRejectedException">The official script rejects the tune; the message starts with its
     /// reason (e.g. <c>tunebody index not found.</c> for a tune without a <c>V:1</c> line), followed in parentheses by
-    /// the first lines it printed before, if any (all of them are in <see cref="Run"/>'s outcome).</exception>
+    /// the first lines it printed before, if any (all of them are in <see cref="Run(string)"/>'s outcome).</exception>
     public static InterleaveResult Convert(string standardAbc)
     {
         var outcome = Run(standardAbc);

@@ -5,7 +5,7 @@ namespace ClaMP3.ML.Transforms.Core;
 
 /// <summary>
 /// The lazy result of a batched transform: the input's columns plus the mapper's outputs. A cursor reads
-/// <see cref="BatchMapper{TIn}.BatchSize"/> rows ahead, maps them in one call (one forward pass) and then serves
+/// the mapper's batch size rows ahead, maps them in one call (one forward pass) and then serves
 /// them one by one, in order, with the usual getters. Rows are never shuffled by this view.
 /// </summary>
 internal sealed class BatchedDataView<TIn> : IDataView

@@ -8,7 +8,7 @@ namespace ClaMP3.ML.Transforms.Core;
 /// Base of every ClaMP3.ML transformer: a pure mapping (no training state) that runs a <see cref="BatchMapper{TIn}"/>
 /// over batches of rows. Works in <c>Transform</c> (lazy, ordered cursors), in pipelines and in
 /// <see cref="PredictionEngine{TSrc,TDst}"/>. ML.NET's own model format cannot hold third-party transformers (its
-/// loader registry is internal), so <see cref="Save"/> points to <c>Clamp3ModelFile</c>, which can.
+/// loader registry is internal), so its <c>Save</c> points to <c>Clamp3ModelFile</c>, which can.
 /// </summary>
 public abstract class BatchedTransformer : ITransformer
 {
