@@ -29,7 +29,8 @@ public sealed class ModelBenchmark : IBenchmarkCommand
         {
             seconds, batch, device, bf16, threads, engine, int8, encoders, patchLengths,
         };
-        command.SetAction(parse => parse.GetValue(engine) switch
+        // Usage errors are one line on the invocation's error writer, exit 2 (CliErrors).
+        command.SetGuardedAction((parse, _, _) => parse.GetValue(engine) switch
         {
             _ when Encoders(parse.GetValue(encoders)!) is null => Usage($"--encoders '{parse.GetValue(encoders)}': use all or a comma list of text, symbolic, audio"),
             _ when PatchLengths(parse.GetValue(patchLengths)!) is null => Usage($"--patch-lengths '{parse.GetValue(patchLengths)}': use none or a comma list of positive patch counts"),
@@ -41,11 +42,7 @@ public sealed class ModelBenchmark : IBenchmarkCommand
         return command;
     }
 
-    private static int Usage(string message)
-    {
-        Console.Error.WriteLine($"error: {message}.");
-        return 2;
-    }
+    private static int Usage(string message) => throw new UsageException(message + ".");
 
     /// <summary>The encoders named by <c>--encoders</c> (null when a name is unknown).</summary>
     internal static Modality[]? Encoders(string list)
