@@ -143,6 +143,57 @@ public class VectorIndexTests
     }
 
     [TestMethod]
+    public void ACrashedBuildLeavesOnlyTemporariesTheCleanupRecognises()
+    {
+        using var tmp = TestPaths.NewTempDir();
+        string dir = Path.Combine(tmp.Path, "index"), path = Path.Combine(dir, "x.c3index"), graph = VectorIndex.GraphPath(path);
+        Write(path, Clustered(40, 8), new HnswBuildOptions { Threads = 1 }); // an earlier build, to be kept
+        var (oldIndex, oldGraph) = (File.ReadAllBytes(path), File.ReadAllBytes(graph));
+        string[] temporaries = [];
+        using (var writer = new VectorIndexWriter(path, 8))
+        {
+            var rows = Clustered(60, 8, seed: 11);
+            for (int i = 0; i < rows.Length; i++) writer.Add($"/new{i}", rows[i]);
+            // Killed with both files finished but not yet moved: note what it would leave, then fail.
+            writer.BeforeCommit = () =>
+            {
+                temporaries = Directory.GetFiles(dir, ".*.tmp").Select(f => Path.GetFileName(f)!).ToArray();
+                throw new IOException("killed");
+            };
+            Assert.ThrowsExactly<IOException>(() => writer.Complete(new HnswBuildOptions { Threads = 1 }));
+        }
+        // The failed build removed its own temporaries and left the earlier index and graph as they were.
+        CollectionAssert.AreEquivalent(new[] { path, graph }, Directory.GetFiles(dir));
+        CollectionAssert.AreEqual(oldIndex, File.ReadAllBytes(path));
+        CollectionAssert.AreEqual(oldGraph, File.ReadAllBytes(graph));
+
+        // A killed build leaves those files: one for the index, one for its graph, both mapped back and cleaned.
+        string crashed = Path.Combine(tmp.Path, "crashed");
+        Directory.CreateDirectory(crashed);
+        foreach (var name in temporaries) File.WriteAllText(Path.Combine(crashed, name), "x");
+        File.WriteAllText(Path.Combine(crashed, "notes.tmp"), "x");
+        string crashedIndex = Path.Combine(crashed, "x.c3index");
+        CollectionAssert.AreEquivalent(new[] { crashedIndex, VectorIndex.GraphPath(crashedIndex) },
+            temporaries.Select(n => AtomicFile.TargetOfTemporary(Path.Combine(crashed, n))).ToArray());
+        Assert.AreEqual(2, FileBatch.RemoveStaleTemporaries(crashed, new[] { crashedIndex, VectorIndex.GraphPath(crashedIndex) }));
+        CollectionAssert.AreEqual(new[] { Path.Combine(crashed, "notes.tmp") }, Directory.GetFiles(crashed));
+    }
+
+    [TestMethod]
+    public void ARebuildWithoutAGraphDeletesTheStaleOne()
+    {
+        using var tmp = TestPaths.NewTempDir();
+        string path = Write(Path.Combine(tmp.Path, "s.c3index"), Clustered(40, 8), new HnswBuildOptions { Threads = 1 });
+        Assert.IsTrue(File.Exists(VectorIndex.GraphPath(path)));
+        Write(path, Clustered(30, 8, seed: 5));
+        Assert.IsFalse(File.Exists(VectorIndex.GraphPath(path)), "the earlier build's graph is gone");
+        CollectionAssert.AreEqual(new[] { path }, Directory.GetFiles(tmp.Path), "no temporary left");
+        using var index = VectorIndex.Open(path);
+        Assert.IsFalse(index.HasGraph);
+        Assert.AreEqual(30, index.Count);
+    }
+
+    [TestMethod]
     public void EmbeddingIndexSavedAndReopenedSearchesLikeTheInMemoryOne()
     {
         using var tmp = TestPaths.NewTempDir();

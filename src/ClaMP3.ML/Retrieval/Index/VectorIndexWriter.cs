@@ -1,4 +1,5 @@
 using ClaMP3.ML.Checkpoints;
+using ClaMP3.ML.IO;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 
@@ -15,14 +16,16 @@ public sealed record HnswBuildOptions
 
 /// <summary>
 /// Writes a vector index file row by row (so a million rows never sit in managed memory), normalising each vector to
-/// unit length, then the key table and the header, all into a temporary file renamed into place at the end: a reader
-/// (or a crashed build) never sees half an index. Keys must be unique; rows keep the order they are added in.
+/// unit length, then the key table and the header, all into a temporary file renamed into place at the end
+/// (<see cref="AtomicFile"/>): a reader (or a crashed build) never sees half an index, and the temporaries a crash
+/// leaves are recognised by <see cref="AtomicFile.TargetOfTemporary"/>. Keys must be unique; rows keep the order they
+/// are added in.
 /// </summary>
 public sealed class VectorIndexWriter : IDisposable
 {
     private readonly string _path;
-    private readonly string _tmp;
-    private readonly FileStream _stream;
+    private readonly AtomicFileWriter _file;
+    private readonly Stream _stream;
     private readonly List<string> _keys = new();
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
     private readonly float[] _unit;
@@ -35,11 +38,15 @@ public sealed class VectorIndexWriter : IDisposable
         _path = System.IO.Path.GetFullPath(path);
         Dimension = dimension;
         Element = element;
-        string dir = System.IO.Path.GetDirectoryName(_path)!;
-        Directory.CreateDirectory(dir);
-        _tmp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(_path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        _stream = new FileStream(_tmp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, 1 << 20);
-        _stream.Write(new byte[VectorIndexHeader.Size]);
+        // Read-write: the header is rewritten at the end, and the graph is built from the temporary file, reopened.
+        _file = AtomicFile.Create(_path, new AtomicFileOptions { ReadWrite = true, BufferSize = 1 << 20 });
+        _stream = _file.Stream;
+        try { _stream.Write(new byte[VectorIndexHeader.Size]); }
+        catch
+        {
+            _file.Dispose();
+            throw;
+        }
         _unit = new float[dimension];
         _row = new byte[dimension * (element == VectorElement.Float16 ? 2 : 4)];
     }
@@ -47,6 +54,10 @@ public sealed class VectorIndexWriter : IDisposable
     public int Dimension { get; }
     public VectorElement Element { get; }
     public int Count => _keys.Count;
+
+    /// <summary>Test seam: runs when the index and its graph are finished in their temporary files, just before they
+    /// are moved into place (what a build killed at that moment leaves behind).</summary>
+    internal Action? BeforeCommit { get; set; }
 
     public void Add(string key, ReadOnlySpan<float> vector) => Add(key, vector, normalize: true);
 
@@ -87,20 +98,21 @@ public sealed class VectorIndexWriter : IDisposable
         {
             if (graph is not null && _keys.Count > 0)
             {
-                graphTmp = _tmp + ".hnsw";
+                // USearch writes the graph to a path: a recognised temporary of the graph file, so a crash's is cleaned.
+                graphTmp = AtomicFile.TemporaryPathFor(graphPath);
                 _stream.Flush();
                 long graphLength = BuildGraph(graph, graphTmp);
                 WriteHeader(header with { AnnLength = graphLength, AnnConnectivity = graph.Connectivity, AnnExpansionAdd = graph.ExpansionAdd });
             }
-            _stream.Flush(flushToDisk: true);
-            _stream.Dispose();
-            if (graphTmp is not null) File.Move(graphTmp, graphPath, overwrite: true);
-            File.Move(_tmp, _path, overwrite: true);
+            _file.FlushToDisk(); // all of the index on disk before the first rename
+            BeforeCommit?.Invoke();
+            if (graphTmp is not null) AtomicFile.Commit(graphTmp, graphPath);
+            _file.Commit();
             if (graphTmp is null && File.Exists(graphPath)) File.Delete(graphPath); // a stale graph of an earlier build
         }
         finally
         {
-            if (graphTmp is not null && File.Exists(graphTmp)) File.Delete(graphTmp);
+            if (graphTmp is not null) AtomicFile.TryDelete(graphTmp); // a failed build's; gone after the commit
         }
     }
 
@@ -114,19 +126,13 @@ public sealed class VectorIndexWriter : IDisposable
 
     private long BuildGraph(HnswBuildOptions options, string graphTmp)
     {
-        using (var index = VectorIndex.Open(_tmp))
+        using (var index = VectorIndex.Open(_file.TemporaryPath))
             HnswBuilder.Build(index, options, graphTmp);
         return new FileInfo(graphTmp).Length;
     }
 
-    public void Dispose()
-    {
-        if (!_completed || File.Exists(_tmp))
-        {
-            _stream.Dispose();
-            if (File.Exists(_tmp)) File.Delete(_tmp);
-        }
-    }
+    /// <summary>Without a completed <see cref="Complete"/>, deletes the temporary file; the target is left as it was.</summary>
+    public void Dispose() => _file.Dispose();
 }
 
 /// <summary>Adds every row of an open index to a new HNSW graph from several threads and saves it.</summary>
