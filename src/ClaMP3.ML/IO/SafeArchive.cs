@@ -72,32 +72,27 @@ public static class SafeArchive
 
     /// <summary>
     /// Extracts <paramref name="entry"/> to <paramref name="target"/> (a path from <see cref="ContainedPath"/>) through a
-    /// unique temporary file, writing at most <paramref name="size"/> bytes and checking the SHA-256 before the rename.
+    /// unique temporary file (<see cref="AtomicFile"/>, owner-only on Unix), writing at most <paramref name="size"/> bytes
+    /// and checking the SHA-256 before the rename.
     /// </summary>
     public static void ExtractVerified(ZipArchiveEntry entry, string target, long size, string sha256, long archiveLength, string source)
     {
         if (entry.Length != size)
             throw new InvalidDataException($"{source}: entry '{entry.FullName}' holds {entry.Length} bytes, the manifest records {size}.");
         CheckDeclaredSize(entry, archiveLength, null, source);
-        string tmp = target + $".{Guid.NewGuid():N}.tmp";
         try
         {
-            using (var input = entry.Open())
-            using (var output = CreatePrivateFile(tmp))
-            {
-                string actual = CopyHashed(input, output, size, entry.FullName, source);
-                if (!string.Equals(actual, sha256, StringComparison.OrdinalIgnoreCase))
-                    throw new InvalidDataException($"{source}: entry '{entry.FullName}' does not match its recorded SHA-256 (corrupt or tampered model file).");
-            }
-            File.Move(tmp, target, overwrite: true);
+            using var input = entry.Open();
+            // Owner-only (0600) from its creation: the extracted weights are the user's, in their private cache.
+            using var output = AtomicFile.Create(target, new AtomicFileOptions { OwnerOnly = true, BufferSize = 1 << 20 });
+            string actual = CopyHashed(input, output.Stream, size, entry.FullName, source);
+            if (!string.Equals(actual, sha256, StringComparison.OrdinalIgnoreCase))
+                throw new InvalidDataException($"{source}: entry '{entry.FullName}' does not match its recorded SHA-256 (corrupt or tampered model file).");
+            output.Commit(); // without it (any exception above), disposing deletes the temporary file
         }
         catch (IOException e)
         {
             throw new InvalidDataException($"{source}: entry '{entry.FullName}' cannot be extracted (truncated or corrupt file?): {e.Message}", e);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
         }
     }
 
@@ -162,13 +157,6 @@ public static class SafeArchive
         var info = Directory.CreateDirectory(path, ownerOnly);
         if ((File.GetUnixFileMode(info.FullName) & ~ownerOnly) != 0) File.SetUnixFileMode(info.FullName, ownerOnly);
         return info.FullName;
-    }
-
-    private static FileStream CreatePrivateFile(string path)
-    {
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 20 };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        return new FileStream(path, options);
     }
 
     private static string CopyHashed(Stream input, Stream output, long size, string entryName, string source)
