@@ -98,7 +98,7 @@ public sealed class VectorIndexWriter : IDisposable
         {
             if (graph is not null && _keys.Count > 0)
             {
-                // USearch writes the graph to a path: a recognised temporary of the graph file, so a crash's is cleaned.
+                // USearch writes the graph to a path: a recognised temporary of the graph file, so one a crash leaves is cleaned up.
                 graphTmp = AtomicFile.TemporaryPathFor(graphPath);
                 _stream.Flush();
                 long graphLength = BuildGraph(graph, graphTmp);
