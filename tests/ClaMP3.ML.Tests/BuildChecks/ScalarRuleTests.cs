@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 
 namespace ClaMP3.ML.Tests.BuildChecks;
@@ -56,16 +55,7 @@ public sealed class ScalarRuleTests
 
     private static (int ExitCode, string Output) Build(string dir)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true,
-        };
-        foreach (var arg in new[] { "build", "Planted.csproj", "-nologo", "-v", "quiet", "-p:UseSharedCompilation=false", "-nodeReuse:false" })
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout + stderr.Result);
+        var run = ChildProcess.Run(ChildProcess.Dotnet, ["build", "Planted.csproj", "-nologo", "-v", "quiet", "-p:UseSharedCompilation=false", "-nodeReuse:false"], dir);
+        return (run.Code, run.All);
     }
 }

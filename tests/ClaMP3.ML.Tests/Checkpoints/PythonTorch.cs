@@ -1,4 +1,3 @@
-using System.Diagnostics;
 
 namespace ClaMP3.ML.Tests.Checkpoints;
 
@@ -26,20 +25,6 @@ internal static class PythonTorch
         return output;
     }
 
-    private static (int Code, string Out, string Err) Exec(string script, string[] args)
-    {
-        var psi = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(script);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(3)))
-        {
-            p.Kill(entireProcessTree: true);
-            Assert.Fail("python did not finish within 3 minutes");
-        }
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static ChildProcessResult Exec(string script, string[] args) =>
+        ChildProcess.Run(Python, ["-c", script, .. args], timeout: TimeSpan.FromMinutes(3));
 }

@@ -167,17 +167,9 @@ public class ErrorPolicyTests
         using (var writer = new StreamWriter(zip.CreateEntry("clamp3-pipeline.json").Open()))
             writer.Write("{\"format\": \"clamp3-mlnet-pip");
         File.WriteAllLines(tsv, ["Text", "A jig."]);
-        var start = new System.Diagnostics.ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "clamp3"))
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true,
-        };
-        foreach (var a in new[] { "transform", model, tsv, Path.Combine(tmp.Path, "out.tsv") }) start.ArgumentList.Add(a);
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var stdoutTask = process.StandardOutput.ReadToEndAsync();
-        string stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        string all = stdoutTask.Result + stderr;
-        Assert.AreEqual(CliErrors.Usage, process.ExitCode, all);
+        var run = ChildProcess.Run(ChildProcess.Clamp3, "transform", model, tsv, Path.Combine(tmp.Path, "out.tsv"));
+        string stderr = run.Error, all = run.All;
+        Assert.AreEqual(CliErrors.Usage, run.Code, all);
         Assert.AreEqual(1, stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length, all);
         StringAssert.StartsWith(stderr, $"error: {model}: ");
         AssertNoStackTrace(all);

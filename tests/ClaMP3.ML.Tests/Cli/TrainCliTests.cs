@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace ClaMP3.ML.Tests.Cli;
 
 /// <summary><c>clamp3 train</c> on the documented example JSONL (docs/examples/make-train-jsonl.sh over the real corpus),
@@ -7,19 +5,10 @@ namespace ClaMP3.ML.Tests.Cli;
 [TestClass]
 public class TrainCliTests
 {
-    private static (int Code, string Stdout, string Stderr) Run(string file, IEnumerable<string> args, string? clamp3ForScript = null)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestPaths.RepoRoot };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        if (clamp3ForScript is not null) start.Environment["CLAMP3"] = clamp3ForScript;
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout, stderr.Result);
-    }
+    private static ChildProcessResult Run(string file, IEnumerable<string> args, string? clamp3ForScript = null) =>
+        ChildProcess.Run(file, args, TestPaths.RepoRoot, clamp3ForScript is null ? null : new Dictionary<string, string> { ["CLAMP3"] = clamp3ForScript });
 
-    private static string Clamp3 => Path.Combine(AppContext.BaseDirectory, "clamp3");
+    private static string Clamp3 => ChildProcess.Clamp3;
 
     [TestMethod]
     [Timeout(300_000)]
@@ -29,7 +18,7 @@ public class TrainCliTests
         using var tmp = TestPaths.NewTempDir();
         string data = Path.Combine(tmp.Path, "example");
         var made = Run("bash", [Path.Combine(TestPaths.RepoRoot, "docs", "examples", "make-train-jsonl.sh"), TestPaths.RealData, data], Clamp3);
-        Assert.AreEqual(0, made.Code, made.Stderr + made.Stdout);
+        Assert.AreEqual(0, made.Code, made.Error + made.Output);
         var jsonl = Path.Combine(data, "train.jsonl");
         Assert.HasCount(31, File.ReadAllLines(jsonl));
         File.AppendAllLines(jsonl, ["not json", "{\"id\":\"no-files\"}", "{\"id\":\"gone\",\"filepaths\":[\"abc/missing.abc\"],\"title\":\"t\"}"]);
@@ -38,9 +27,9 @@ public class TrainCliTests
         var train = Run(Clamp3, ["train", jsonl, data, "--checkpoint", Path.Combine(fixture, "clamp3_tiny.pth"), "--config", Path.Combine(fixture, "config.json"),
             "--tokenizer", TestPaths.Fixture("tokenizer", "spm.model"), "--epochs", "1", "--batch-size", "16", "--normalized-features", "--lr", "1e-3",
             "--save-every", "0", "--output", Path.Combine(tmp.Path, "run")]);
-        Assert.AreEqual(0, train.Code, train.Stderr);
-        StringAssert.Contains(train.Stdout, "31 training pairs (2 unreadable lines and 1 items without usable music or text skipped)");
-        StringAssert.Contains(train.Stdout, ", 3 rows skipped");
+        Assert.AreEqual(0, train.Code, train.Error);
+        StringAssert.Contains(train.Output, "31 training pairs (2 unreadable lines and 1 items without usable music or text skipped)");
+        StringAssert.Contains(train.Output, ", 3 rows skipped");
         Assert.IsTrue(File.Exists(Path.Combine(tmp.Path, "run", "latest.pth")));
     }
 
@@ -52,13 +41,13 @@ public class TrainCliTests
         File.WriteAllText(jsonl, "{\"id\":\"a\",\"filepaths\":[\"a.abc\"],\"title\":\"t\"}\n");
         var noModel = Run(Clamp3, ["train", jsonl, tmp.Path, "--tokenizer", TestPaths.Fixture("tokenizer", "spm.model")]);
         Assert.AreEqual(2, noModel.Code);
-        StringAssert.Contains(noModel.Stderr, "--checkpoint");
-        StringAssert.Contains(noModel.Stderr, "--config");
-        Assert.DoesNotContain("CheckpointPath", noModel.Stderr);
+        StringAssert.Contains(noModel.Error, "--checkpoint");
+        StringAssert.Contains(noModel.Error, "--config");
+        Assert.DoesNotContain("CheckpointPath", noModel.Error);
 
         var split = Run(Clamp3, ["train", jsonl, tmp.Path, "--tokenizer", "x", "--config", "c.json", "--eval-split", "1.5"]);
         Assert.AreEqual(2, split.Code);
-        StringAssert.Contains(split.Stderr, "--eval-split");
+        StringAssert.Contains(split.Error, "--eval-split");
         Assert.AreEqual("Give --checkpoint (starting weights) or --config (random init).",
             ClaMP3.Cli.Commands.TrainCommand.WithFlagNames("Give CheckpointPath (starting weights) or ConfigPath (random init)."));
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using ClaMP3.ML.Evaluation;
 using ClaMP3.ML.IO;
@@ -101,7 +100,7 @@ public class FrechetDistanceTests
     public void MatchesNumpyAndScipyComputedIndependently()
     {
         const string python = "/usr/bin/python3";
-        if (!File.Exists(python) || Run(python, "-c", "import numpy, scipy.linalg").Code != 0)
+        if (!File.Exists(python) || ChildProcess.Run(python, "-c", "import numpy, scipy.linalg").Code != 0)
             Assert.Inconclusive("Debian's python3 with numpy and scipy is not installed (apt-get install python3-numpy python3-scipy; .ci/run does it as root).");
         using var tmp = TestPaths.NewTempDir();
         string refDir = Path.Combine(tmp.Path, "ref"), genDir = Path.Combine(tmp.Path, "gen");
@@ -124,7 +123,7 @@ public class FrechetDistanceTests
             covmean = covmean.real
             print(repr(float(((m1 - m2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))))
             """;
-        var (code, output, error) = Run(python, "-c", script, refDir, genDir);
+        var (code, output, error) = ChildProcess.Run(python, "-c", script, refDir, genDir);
         Assert.AreEqual(0, code, error);
         double expected = double.Parse(output.Trim(), CultureInfo.InvariantCulture);
         double got = FrechetDistance.Compute(refDir, genDir);
@@ -140,16 +139,5 @@ public class FrechetDistanceTests
         StringAssert.Contains(e.Message, "generated set");
         e = Assert.ThrowsExactly<ArgumentException>(() => FrechetDistance.Compute(new[] { new float[3], new[] { 1f, float.NaN, 0 } }, new[] { new float[3], new float[3] }));
         StringAssert.Contains(e.Message, "NaN");
-    }
-
-    internal static (int Code, string Output, string Error) Run(string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout, stderr.Result);
     }
 }

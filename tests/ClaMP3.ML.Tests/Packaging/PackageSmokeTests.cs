@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
 
@@ -19,16 +18,9 @@ public class PackageSmokeTests
 
     private static (int Code, string Output) Run(string workDir, string file, params string[] args)
     {
-        var start = new ProcessStartInfo(file) { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {file} {string.Join(' ', args.Take(3))}… → {process.ExitCode}");
-        return (process.ExitCode, stdout + stderr.Result);
+        var run = ChildProcess.Run(file, args, workDir, new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" });
+        Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {file} {string.Join(' ', args.Take(3))}… → {run.Code}");
+        return (run.Code, run.All);
     }
 
     [TestMethod]

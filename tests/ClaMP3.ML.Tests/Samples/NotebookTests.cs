@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -83,13 +82,7 @@ public class NotebookTests
 
     private static void Run(string workDir, string file, string[] args, int timeoutMs, params (string Key, string Value)[] environment)
     {
-        var start = new ProcessStartInfo(file) { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        foreach (var (key, value) in environment) start.Environment[key] = value;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.IsTrue(process.WaitForExit(timeoutMs), $"{file} {args[0]} did not finish");
-        Assert.AreEqual(0, process.ExitCode, $"{file} {string.Join(' ', args)}: {stdout.Result}\n{stderr.Result}");
+        var run = ChildProcess.Run(file, args, workDir, environment.ToDictionary(e => e.Key, e => e.Value), TimeSpan.FromMilliseconds(timeoutMs));
+        Assert.AreEqual(0, run.Code, $"{file} {string.Join(' ', args)}: {run.Output}\n{run.Error}");
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 
 namespace ClaMP3.ML.Tests;
 
@@ -12,13 +11,8 @@ public class SamplesRunTests
     {
         string exe = Path.Combine(TestPaths.RepoRoot, "samples", project, "bin", "Release", "net10.0", project);
         if (!File.Exists(exe)) Assert.Inconclusive($"{exe} is not built (dotnet build ClaMP3.ML.sln -c Release).");
-        var start = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        Assert.IsTrue(process.WaitForExit(hangAfterMs), $"{project} did not finish in {hangAfterMs / 60_000} min (hung?)");
-        return (process.ExitCode, stdout + stderr.Result);
+        var run = ChildProcess.Run(exe, args, timeout: TimeSpan.FromMilliseconds(hangAfterMs));
+        return (run.Code, run.All);
     }
 
     [TestMethod]

@@ -54,9 +54,9 @@ public class SlurmArrayTests
 
         // The single-process reference.
         string single = Path.Combine(tmp.Path, "single");
-        var run = FrechetDistanceTests.Run(Clamp3, EmbedArgs(inputs, single));
+        var run = ChildProcess.Run(Clamp3, EmbedArgs(inputs, single));
         Assert.AreEqual(0, run.Code, run.Error);
-        run = FrechetDistanceTests.Run(Clamp3, "index", "build", single, Path.Combine(tmp.Path, "single.c3index"));
+        run = ChildProcess.Run(Clamp3, "index", "build", single, Path.Combine(tmp.Path, "single.c3index"));
         Assert.AreEqual(0, run.Code, run.Error);
 
         SlurmCluster cluster;
@@ -72,7 +72,7 @@ public class SlurmArrayTests
             for (int s = 0; s < 4; s++)
                 Assert.IsTrue(File.Exists(Path.Combine(sharded, "shards", VectorIndexBuilder.ShardFileName(s, 4))), $"shard {s}/4 missing. {TaskLogs(tmp.Path)}");
             string merged = Path.Combine(tmp.Path, "merged.c3index");
-            run = FrechetDistanceTests.Run(Clamp3, "index", "build", Path.Combine(sharded, "shards"), merged);
+            run = ChildProcess.Run(Clamp3, "index", "build", Path.Combine(sharded, "shards"), merged);
             Assert.AreEqual(0, run.Code, run.Error);
             StringAssert.Contains(run.Output, "from 4 shards");
 
@@ -104,7 +104,7 @@ public class SlurmArrayTests
             for (int s = 0; s < 4; s++)
                 Assert.AreEqual(s != failing, File.Exists(Path.Combine(badOut, "shards", VectorIndexBuilder.ShardFileName(s, 4))), $"shard {s}/4 (failing task {failing})");
             Assert.AreEqual(0, Directory.GetFiles(Path.Combine(badOut, "shards"), "*.tmp").Length, "no temporary leftovers");
-            run = FrechetDistanceTests.Run(Clamp3, "index", "build", Path.Combine(badOut, "shards"), Path.Combine(tmp.Path, "bad.c3index"));
+            run = ChildProcess.Run(Clamp3, "index", "build", Path.Combine(badOut, "shards"), Path.Combine(tmp.Path, "bad.c3index"));
             Assert.AreEqual(1, run.Code);
             StringAssert.Contains(run.Error, $"{failing}/4");
             Assert.AreEqual(1, run.Error.Trim().Split('\n').Length, "one error line: " + run.Error);

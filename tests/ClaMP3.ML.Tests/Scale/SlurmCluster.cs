@@ -123,17 +123,8 @@ internal sealed class SlurmCluster : IDisposable
     }
 
     /// <summary>Runs a Slurm client (sbatch, sinfo…) against this cluster.</summary>
-    public (int Code, string Output, string Error) Run(string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["SLURM_CONF"] = ConfigPath;
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout, stderr.Result);
-    }
+    public ChildProcessResult Run(string file, params string[] args) =>
+        ChildProcess.Run(file, args, environment: new Dictionary<string, string> { ["SLURM_CONF"] = ConfigPath });
 
     public void Dispose()
     {

@@ -106,14 +106,9 @@ public sealed class ScoringAppProcessTests
         foreach (var v in values) tsv.Append('"').Append(v.Replace("\"", "\"\"")).Append("\"\n");
         File.WriteAllText(input, tsv.ToString());
         var output = Path.Combine(folder, column + ".out.tsv");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { App(), modelPath, input, "--columns", columns, "--out", output }) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.AreEqual(0, process.ExitCode, "scoring app failed: " + stderr.Result);
-        StringAssert.Contains(stderr.Result, "no TorchSharp assembly loaded");
+        var run = ChildProcess.Run("dotnet", App(), modelPath, input, "--columns", columns, "--out", output);
+        Assert.AreEqual(0, run.Code, "scoring app failed: " + run.Error);
+        StringAssert.Contains(run.Error, "no TorchSharp assembly loaded");
         var lines = File.ReadAllLines(output);
         var header = lines[0].Split('\t');
         int f = Array.IndexOf(header, "Features"), l = Array.IndexOf(header, "PredictedLabel");

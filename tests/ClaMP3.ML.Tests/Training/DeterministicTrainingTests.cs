@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -212,13 +211,8 @@ public sealed class DeterministicTrainingTests
     /// <summary><c>clamp3 train …</c> in a child process; the per-step and eval loss lines without timings.</summary>
     private static List<string> RunCli(string[] args)
     {
-        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "clamp3")) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.AreEqual(0, process.ExitCode, stderr.Result + stdout);
+        var (code, stdout, stderr) = ChildProcess.Run(ChildProcess.Clamp3, args);
+        Assert.AreEqual(0, code, stderr + stdout);
         return stdout.Split('\n').Select(l => Regex.Match(l, @"^(epoch \d+/\d+ (?:step \d+/\d+ )?(?:eval )?loss \S+)")).Where(m => m.Success)
             .Select(m => Regex.Replace(m.Groups[1].Value, @"^epoch (\d+)/\d+", "epoch $1")).Select(l => Regex.Replace(l, @"step (\d+)/\d+", "step $1")).ToList();
     }

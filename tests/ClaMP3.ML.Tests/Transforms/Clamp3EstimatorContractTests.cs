@@ -84,12 +84,8 @@ public class Clamp3EstimatorContractTests
         string modelPath = Path.Combine(tmp.Path, "text.zip"), input = Path.Combine(tmp.Path, "in.tsv"), output = Path.Combine(tmp.Path, "out.tsv");
         ml.Model.SaveClamp3(model, data.Schema, modelPath, new Clamp3SaveOptions { IncludeWeights = true });
         File.WriteAllLines(input, new[] { "Text" }.Concat(texts));
-        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "clamp3")) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "transform", modelPath, input, output, "--columns", "Features" }) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        string stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.AreEqual(0, process.ExitCode, stderr);
+        var run = ChildProcess.Run(ChildProcess.Clamp3, "transform", modelPath, input, output, "--columns", "Features");
+        Assert.AreEqual(0, run.Code, run.Error);
 
         // ML.NET's text saver writes a commented or no header for vector columns: keep the numeric rows.
         var lines = File.ReadAllLines(output)

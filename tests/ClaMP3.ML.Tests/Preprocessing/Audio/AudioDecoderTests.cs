@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ClaMP3.ML.Preprocessing.Audio;
 using static ClaMP3.ML.Tests.Preprocessing.Audio.WavTestFiles;
 
@@ -238,13 +237,10 @@ public sealed class AudioDecoderTests
         return null;
     }
 
-    private static void Run(string tool, string args)
+    private static void Run(string tool, params string[] args)
     {
-        using var p = Process.Start(new ProcessStartInfo(tool, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-        string err = p.StandardError.ReadToEnd();
-        p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        Assert.AreEqual(0, p.ExitCode, $"{tool} {args} failed: {err}");
+        var run = ChildProcess.Run(tool, args);
+        Assert.AreEqual(0, run.Code, $"{tool} {string.Join(' ', args)} failed: {run.Error}");
     }
 
     [TestMethod]
@@ -265,7 +261,7 @@ public sealed class AudioDecoderTests
         {
             string wavPath = Path.Combine(dir.Path, name + ".wav"), flacPath = Path.Combine(dir.Path, name + ".flac");
             File.WriteAllBytes(wavPath, wav);
-            Run(flac, $"{options} --silent -f -o \"{flacPath}\" \"{wavPath}\"");
+            Run(flac, options, "--silent", "-f", "-o", flacPath, wavPath);
             var expected = AudioDecoder.Decode(wavPath);
             var actual = AudioDecoder.Decode(flacPath);
             Assert.AreEqual(expected.SampleRate, actual.SampleRate, name);
@@ -293,7 +289,7 @@ public sealed class AudioDecoderTests
         {
             string wavPath = Path.Combine(dir.Path, name + ".wav"), mp3Path = Path.Combine(dir.Path, name + ".mp3");
             File.WriteAllBytes(wavPath, Music16(rate, channels, frames));
-            Run(lame, $"--quiet --noreplaygain {options} \"{wavPath}\" \"{mp3Path}\"");
+            Run(lame, [.. "--quiet --noreplaygain".Split(' '), .. options.Split(' '), wavPath, mp3Path]);
             var wav = AudioDecoder.Decode(wavPath);
             var mp3 = AudioDecoder.Decode(mp3Path);
             Assert.AreEqual(rate, mp3.SampleRate, name);
@@ -325,7 +321,7 @@ public sealed class AudioDecoderTests
         if (oggenc is null) { Assert.Inconclusive("the 'oggenc' tool is not installed (apt-get install vorbis-tools)."); return; }
         using var dir = TestPaths.NewTempDir();
         string wavPath = TestPaths.Fixture("mert-tiny", "inputs", "tune44k_stereo16.wav"), oggPath = Path.Combine(dir.Path, "tune.ogg");
-        Run(oggenc, $"-Q -q 6 -o \"{oggPath}\" \"{wavPath}\"");
+        Run(oggenc, "-Q", "-q", "6", "-o", oggPath, wavPath);
         var wav = AudioDecoder.Decode(wavPath);
         var ogg = AudioDecoder.Decode(oggPath);
         Assert.AreEqual(wav.SampleRate, ogg.SampleRate);
