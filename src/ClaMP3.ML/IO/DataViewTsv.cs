@@ -63,7 +63,12 @@ public static class DataViewTsv
             }
             loaderColumns.Add(new TextLoader.Column(column.Name, DataKind.String, index));
         }
-        return (ml.Data.LoadFromTextFile(path, loaderColumns.ToArray(), separatorChar: '\t', hasHeader: true, allowQuoting: true), header);
+        var options = new TextLoader.Options
+        {
+            Columns = loaderColumns.ToArray(), Separators = ['\t'], HasHeader = true,
+            AllowQuoting = true, ReadMultilines = true, // a quoted cell (an ABC score, as Write writes it) may span lines
+        };
+        return (ml.Data.CreateTextLoader(options).Load(path), header);
     }
 
     private static IEnumerable<string> Header(DataViewSchema.Column column)

@@ -53,4 +53,19 @@ public class DataViewTsvTests
         File.WriteAllLines(numeric, ["Text", "x"]);
         Assert.AreEqual("x", DataViewTsv.Read(ml, numeric, schema).Data.GetColumn<string>("Text").Single());
     }
+
+    [TestMethod]
+    public void WhatWriteQuotesReadGivesBackEvenAcrossLines()
+    {
+        // An ABC score is several lines: Write quotes such a cell, and Read must take the quoted newlines as text.
+        using var tmp = TestPaths.NewTempDir();
+        var ml = new MLContext(seed: 0);
+        var rows = new[] { new Row { Text = "X:1\nK:G\n|:GAB cde:|", Label = "jig" }, new Row { Text = "say \"hi\"\tthere", Label = "reel" } };
+        var data = ml.Data.LoadFromEnumerable(rows);
+        string tsv = Path.Combine(tmp.Path, "rows.tsv");
+        using (var writer = new StreamWriter(tsv)) DataViewTsv.Write(data, ["Text", "Label"], writer);
+        var (read, _) = DataViewTsv.Read(ml, tsv, data.Schema);
+        CollectionAssert.AreEqual(rows.Select(r => r.Text).ToArray(), read.GetColumn<string>("Text").ToArray());
+        CollectionAssert.AreEqual(rows.Select(r => r.Label).ToArray(), read.GetColumn<string>("Label").ToArray());
+    }
 }
