@@ -111,8 +111,11 @@ public sealed class ScoringAppProcessTests
         StringAssert.Contains(run.Error, "no TorchSharp assembly loaded");
         var lines = File.ReadAllLines(output);
         var header = lines[0].Split('\t');
-        int f = Array.IndexOf(header, "Features"), l = Array.IndexOf(header, "PredictedLabel");
-        var features = lines.Skip(1).Select(line => line.Split('\t')[f].Split(' ').Select(x => float.Parse(x, CultureInfo.InvariantCulture)).ToArray()).ToList();
+        // One cell per value: Features.0, Features.1, … (DataViewTsv), then PredictedLabel as its text.
+        var f = Enumerable.Range(0, header.Length).Where(i => header[i].StartsWith("Features.", StringComparison.Ordinal)).ToArray();
+        int l = Array.IndexOf(header, "PredictedLabel");
+        Assert.IsTrue(f.Length > 0, "no Features.* columns in " + lines[0]);
+        var features = lines.Skip(1).Select(line => line.Split('\t')).Select(cells => f.Select(i => float.Parse(cells[i], CultureInfo.InvariantCulture)).ToArray()).ToList();
         var labels = l < 0 ? new List<string>() : lines.Skip(1).Select(line => line.Split('\t')[l]).ToList();
         Assert.AreEqual(values.Count, features.Count, "one output row per input row");
         return (features, labels);
