@@ -29,8 +29,6 @@ internal sealed class BertEmbeddings : nn.Module<Tensor?, Tensor?, Tensor>
         RegisterComponents();
     }
 
-    public Embedding WordEmbeddings => word_embeddings;
-
     /// <summary>The embeddings [B, L, H] of exactly one of <paramref name="inputIds"/> and
     /// <paramref name="inputsEmbeds"/> (HF's <c>forward(input_ids, …, inputs_embeds)</c>).</summary>
     /// <param name="inputIds">[B, L] int64: XLM-R position numbering (see <see cref="EmbedIds"/>), or null</param>
