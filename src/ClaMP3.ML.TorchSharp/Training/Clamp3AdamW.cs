@@ -157,6 +157,7 @@ public sealed class Clamp3AdamW : IDisposable
             if (!m.Shape.SequenceEqual(p.shape) || !v.Shape.SequenceEqual(p.shape))
                 throw new InvalidDataException($"{source}: optimizer state {i} ({_parameters[i].Name}) has shape [{string.Join(", ", m.Shape)}], the parameter [{string.Join(", ", p.shape)}].");
             _expAvg[i]?.Dispose(); _expAvgSq[i]?.Dispose();
+            using var scope = NewDisposeScope(); // the copies before the dtype conversion
             _expAvg[i] = m.ToTensor(p.device).to(p.dtype).DetachFromDisposeScope();
             _expAvgSq[i] = v.ToTensor(p.device).to(p.dtype).DetachFromDisposeScope();
             _steps[i] = (long)Math.Round(step.ToFloat32()[0]);
