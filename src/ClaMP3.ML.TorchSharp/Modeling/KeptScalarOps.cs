@@ -21,63 +21,45 @@ public static class KeptScalarOps
 {
     private static readonly Scalar One = 1; // static: reachable for the life of the process
 
+    /// <summary><paramref name="op"/> with <paramref name="value"/> as a Scalar held until the call returns.</summary>
+    private static Tensor WithScalar(Tensor a, double value, Func<Tensor, Scalar, Tensor> op)
+    {
+        using Scalar s = value;
+        return op(a, s);
+    }
+
+    /// <summary><paramref name="op"/> with <paramref name="value"/> as an integer Scalar held until the call returns.</summary>
+    private static Tensor WithScalar(Tensor a, long value, Func<Tensor, Scalar, Tensor> op)
+    {
+        using Scalar s = value;
+        return op(a, s);
+    }
+
     public static Tensor Plus(this Tensor a, Tensor b) => a.add(b, One);
 
     public static Tensor PlusInPlace(this Tensor a, Tensor b) => a.add_(b, One);
 
-    public static Tensor Plus(this Tensor a, double value)
-    {
-        using Scalar s = value;
-        return a.add(s, One);
-    }
+    public static Tensor Plus(this Tensor a, double value) => WithScalar(a, value, static (t, s) => t.add(s, One));
 
-    public static Tensor Plus(this Tensor a, long value)
-    {
-        using Scalar s = value;
-        return a.add(s, One);
-    }
+    public static Tensor Plus(this Tensor a, long value) => WithScalar(a, value, static (t, s) => t.add(s, One));
 
     public static Tensor Minus(this Tensor a, Tensor b) => a.sub(b);
 
-    public static Tensor Minus(this Tensor a, double value)
-    {
-        using Scalar s = value;
-        return a.sub(s);
-    }
+    public static Tensor Minus(this Tensor a, double value) => WithScalar(a, value, static (t, s) => t.sub(s));
 
     public static Tensor Times(this Tensor a, Tensor b) => a.mul(b);
 
-    public static Tensor Times(this Tensor a, double value)
-    {
-        using Scalar s = value;
-        return a.mul(s);
-    }
+    public static Tensor Times(this Tensor a, double value) => WithScalar(a, value, static (t, s) => t.mul(s));
 
-    public static Tensor Times(this Tensor a, long value)
-    {
-        using Scalar s = value;
-        return a.mul(s);
-    }
+    public static Tensor Times(this Tensor a, long value) => WithScalar(a, value, static (t, s) => t.mul(s));
 
-    public static Tensor TimesInPlace(this Tensor a, double value)
-    {
-        using Scalar s = value;
-        return a.mul_(s);
-    }
+    public static Tensor TimesInPlace(this Tensor a, double value) => WithScalar(a, value, static (t, s) => t.mul_(s));
 
     public static Tensor DividedBy(this Tensor a, Tensor b) => a.div(b);
 
-    public static Tensor DividedBy(this Tensor a, double value)
-    {
-        using Scalar s = value;
-        return a.div(s);
-    }
+    public static Tensor DividedBy(this Tensor a, double value) => WithScalar(a, value, static (t, s) => t.div(s));
 
-    public static Tensor DividedByInPlace(this Tensor a, double value)
-    {
-        using Scalar s = value;
-        return a.div_(s);
-    }
+    public static Tensor DividedByInPlace(this Tensor a, double value) => WithScalar(a, value, static (t, s) => t.div_(s));
 
     /// <summary><c>input + value · t1 · t2</c> (<c>addcmul</c>).</summary>
     public static Tensor AddCMul(this Tensor input, Tensor t1, Tensor t2, double value)
@@ -86,29 +68,13 @@ public static class KeptScalarOps
         return input.addcmul(t1, t2, s);
     }
 
-    public static Tensor NotEqual(this Tensor a, long value)
-    {
-        using Scalar s = value;
-        return a.ne(s);
-    }
+    public static Tensor NotEqual(this Tensor a, long value) => WithScalar(a, value, static (t, s) => t.ne(s));
 
-    public static Tensor LessThan(this Tensor a, long value)
-    {
-        using Scalar s = value;
-        return a.lt(s);
-    }
+    public static Tensor LessThan(this Tensor a, long value) => WithScalar(a, value, static (t, s) => t.lt(s));
 
-    public static Tensor GreaterOrEqual(this Tensor a, long value)
-    {
-        using Scalar s = value;
-        return a.ge(s);
-    }
+    public static Tensor GreaterOrEqual(this Tensor a, long value) => WithScalar(a, value, static (t, s) => t.ge(s));
 
-    public static Tensor FillInPlace(this Tensor a, double value)
-    {
-        using Scalar s = value;
-        return a.fill_(s);
-    }
+    public static Tensor FillInPlace(this Tensor a, double value) => WithScalar(a, value, static (t, s) => t.fill_(s));
 
     /// <summary><c>arange(start, stop, step)</c> (int64 unless <paramref name="dtype"/> says otherwise).</summary>
     public static Tensor Arange(long start, long stop, long step, Device? device = null, ScalarType dtype = ScalarType.Int64)

@@ -21,6 +21,8 @@ public sealed class Clamp3AdamW : IDisposable
     private readonly long[] _steps;
     private readonly Tensor?[] _expAvg;
     private readonly Tensor?[] _expAvgSq;
+    // The step-independent Scalars, made once: fields keep them reachable while native calls read them (see Step).
+    private readonly Scalar _beta1, _oneMinusBeta1, _beta2, _oneMinusBeta2, _eps;
 
     public Clamp3AdamW(IReadOnlyList<(string Name, Parameter Parameter)> parameters, double learningRate = 1e-5,
         double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0.01)
@@ -31,6 +33,9 @@ public sealed class Clamp3AdamW : IDisposable
         this._parameters = parameters;
         LearningRate = InitialLearningRate = learningRate;
         Beta1 = beta1; Beta2 = beta2; Eps = eps; WeightDecay = weightDecay;
+        _beta1 = beta1.ToScalar(); _oneMinusBeta1 = (1 - beta1).ToScalar();
+        _beta2 = beta2.ToScalar(); _oneMinusBeta2 = (1 - beta2).ToScalar();
+        _eps = eps.ToScalar();
         _steps = new long[parameters.Count];
         _expAvg = new Tensor?[parameters.Count];
         _expAvgSq = new Tensor?[parameters.Count];
@@ -69,20 +74,16 @@ public sealed class Clamp3AdamW : IDisposable
             double biasCorrection1 = 1 - Math.Pow(Beta1, t);
             double biasCorrection2 = 1 - Math.Pow(Beta2, t);
             double stepSize = LearningRate / biasCorrection1;
-            // Explicit Scalars held by `using`: TorchSharp passes a Scalar's raw handle to native code, so an implicit
-            // temporary can be finalized by the GC while the call still reads it (seen as "toFloat" assertion failures).
+            // Explicit Scalars held by `using` (the per-step ones) or by fields: TorchSharp passes a Scalar's raw handle to
+            // native code, so an implicit temporary can be finalized by the GC while the call still reads it (seen as
+            // "toFloat" assertion failures).
             using var decay = (1 - LearningRate * WeightDecay).ToScalar();
-            using var beta1 = Beta1.ToScalar();
-            using var oneMinusBeta1 = (1 - Beta1).ToScalar();
-            using var beta2 = Beta2.ToScalar();
-            using var oneMinusBeta2 = (1 - Beta2).ToScalar();
             using var sqrtBc2 = Math.Sqrt(biasCorrection2).ToScalar();
-            using var eps = Eps.ToScalar();
             using var negStep = (-stepSize).ToScalar();
             p.mul_(decay);
-            m.mul_(beta1).add_(g, alpha: oneMinusBeta1);
-            v.mul_(beta2).addcmul_(g, g, value: oneMinusBeta2);
-            var denom = v.sqrt().div_(sqrtBc2).add_(eps);
+            m.mul_(_beta1).add_(g, alpha: _oneMinusBeta1);
+            v.mul_(_beta2).addcmul_(g, g, value: _oneMinusBeta2);
+            var denom = v.sqrt().div_(sqrtBc2).add_(_eps);
             p.addcdiv_(m, denom, value: negStep);
         }
     }
@@ -156,6 +157,7 @@ public sealed class Clamp3AdamW : IDisposable
             if (!m.Shape.SequenceEqual(p.shape) || !v.Shape.SequenceEqual(p.shape))
                 throw new InvalidDataException($"{source}: optimizer state {i} ({_parameters[i].Name}) has shape [{string.Join(", ", m.Shape)}], the parameter [{string.Join(", ", p.shape)}].");
             _expAvg[i]?.Dispose(); _expAvgSq[i]?.Dispose();
+            using var scope = NewDisposeScope(); // the copies before the dtype conversion
             _expAvg[i] = m.ToTensor(p.device).to(p.dtype).DetachFromDisposeScope();
             _expAvgSq[i] = v.ToTensor(p.device).to(p.dtype).DetachFromDisposeScope();
             _steps[i] = (long)Math.Round(step.ToFloat32()[0]);
@@ -165,5 +167,6 @@ public sealed class Clamp3AdamW : IDisposable
     public void Dispose()
     {
         for (int i = 0; i < _parameters.Count; i++) { _expAvg[i]?.Dispose(); _expAvgSq[i]?.Dispose(); _expAvg[i] = _expAvgSq[i] = null; }
+        _beta1.Dispose(); _oneMinusBeta1.Dispose(); _beta2.Dispose(); _oneMinusBeta2.Dispose(); _eps.Dispose();
     }
 }

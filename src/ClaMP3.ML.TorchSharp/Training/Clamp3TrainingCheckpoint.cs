@@ -31,10 +31,12 @@ public static class Clamp3TrainingCheckpoint
         double minEvalLoss, Modality modality, Parameter? logLogitScale = null, EpochProgress? interruptedEpoch = null)
     {
         var stateDict = new OrderedDictionary<string, object?>();
+        double? logitScale = null;
         using (var scope = NewDisposeScope())
         {
             foreach (var (name, p) in model.named_parameters())
                 stateDict[name] = CheckpointTensor.FromTensor(p.detach().to(ScalarType.Float32).cpu());
+            if (logLogitScale is not null) logitScale = Math.Exp(logLogitScale.detach().to(ScalarType.Float64).cpu().item<double>());
         }
         foreach (var (name, t) in extraBuffers) stateDict.TryAdd(name, t);
         var checkpoint = new Dictionary<string, object?>
@@ -47,7 +49,7 @@ public static class Clamp3TrainingCheckpoint
             ["min_eval_loss"] = minEvalLoss,
             ["modality"] = modality.ToString().ToLowerInvariant(),
         };
-        if (logLogitScale is not null) checkpoint["logit_scale"] = Math.Exp(logLogitScale.detach().to(ScalarType.Float64).cpu().item<double>());
+        if (logitScale is { } scale) checkpoint["logit_scale"] = scale;
         if (interruptedEpoch is { } e)
             checkpoint["epoch_progress"] = new Dictionary<string, object?>
             {

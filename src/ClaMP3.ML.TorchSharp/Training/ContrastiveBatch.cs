@@ -36,8 +36,7 @@ public sealed class ContrastiveBatch : IDisposable
         var index = tensor(rows, dtype: ScalarType.Int64, device: TextIds.device);
         var result = new ContrastiveBatch(MusicModality, TextIds.index_select(0, index), TextMask.index_select(0, index),
             MusicInputs.index_select(0, index), MusicMask.index_select(0, index));
-        result.DetachAll();
-        return result;
+        return result.DetachFromDisposeScope();
     }
 
     /// <summary>A copy on <paramref name="device"/> (audio inputs and masks converted to <paramref name="floatType"/>).</summary>
@@ -46,14 +45,15 @@ public sealed class ContrastiveBatch : IDisposable
         using var scope = NewDisposeScope();
         var result = new ContrastiveBatch(MusicModality, TextIds.to(device), TextMask.to(floatType, device),
             MusicModality == Modality.Audio ? MusicInputs.to(floatType, device) : MusicInputs.to(device), MusicMask.to(floatType, device));
-        result.DetachAll();
-        return result;
+        return result.DetachFromDisposeScope();
     }
 
-    private void DetachAll()
+    /// <summary>Takes the four tensors out of the dispose scope they were made in (the batch owns them); returns this.</summary>
+    internal ContrastiveBatch DetachFromDisposeScope()
     {
         TextIds.DetachFromDisposeScope(); TextMask.DetachFromDisposeScope();
         MusicInputs.DetachFromDisposeScope(); MusicMask.DetachFromDisposeScope();
+        return this;
     }
 
     public void Dispose()

@@ -87,12 +87,9 @@ public sealed class ContrastiveBatchBuilder
             }
         }
         using var scope = NewDisposeScope();
-        var batch = new ContrastiveBatch(MusicModality, tensor(textIds, new long[] { b, lt }), tensor(textMask, new long[] { b, lt }),
+        return new ContrastiveBatch(MusicModality, tensor(textIds, new long[] { b, lt }), tensor(textMask, new long[] { b, lt }),
             patches is not null ? tensor(patches, new long[] { b, musicLength, width }) : tensor(audio!, new long[] { b, musicLength, width }),
-            tensor(musicMask, new long[] { b, musicLength }));
-        batch.TextIds.DetachFromDisposeScope(); batch.TextMask.DetachFromDisposeScope();
-        batch.MusicInputs.DetachFromDisposeScope(); batch.MusicMask.DetachFromDisposeScope();
-        return batch;
+            tensor(musicMask, new long[] { b, musicLength })).DetachFromDisposeScope();
     }
 
     private static SequenceTruncation Truncation(bool training, Random random) =>

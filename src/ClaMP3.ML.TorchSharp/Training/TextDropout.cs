@@ -21,11 +21,7 @@ public static class TextDropout
         var lines = string.Join("\n", candidates.Where(c => !string.IsNullOrEmpty(c)).Distinct(StringComparer.Ordinal)).Split('\n').ToList();
         var selected = lines.Where(c => c.Length > 0 && random.NextDouble() < 0.5).ToList();
         if (selected.Count == 0) selected = lines;
-        for (int i = selected.Count - 1; i > 0; i--)
-        {
-            int j = random.Next(i + 1);
-            (selected[i], selected[j]) = (selected[j], selected[i]);
-        }
+        TrainingData.Shuffle(selected, random);
         return string.Join("</s>", selected);
     }
 

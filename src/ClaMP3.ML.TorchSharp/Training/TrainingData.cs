@@ -43,8 +43,8 @@ internal sealed record TrainingData(List<TrainingPair> Train, List<TrainingPair>
         return order;
     }
 
-    /// <summary>Fisher–Yates, as <c>random.shuffle</c>.</summary>
-    private static void Shuffle<T>(List<T> list, Random random)
+    /// <summary>Fisher–Yates from the end, as <c>random.shuffle</c> (also <see cref="TextDropout"/>'s line shuffle).</summary>
+    internal static void Shuffle<T>(List<T> list, Random random)
     {
         for (int i = list.Count - 1; i > 0; i--)
         {

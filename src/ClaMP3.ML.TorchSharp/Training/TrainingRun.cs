@@ -94,18 +94,11 @@ internal sealed class TrainingRun : IDisposable
         }
     }
 
-    /// <summary>The config (<see cref="Clamp3ConfigResolver.ResolveConfig"/>, from the shapes already read), checked against
+    /// <summary>The config (<see cref="Clamp3ModelLoader.ResolveConfig"/>, from the shapes already read), checked against
     /// the checkpoint's shapes.</summary>
-    private static Clamp3Config ResolveConfig(Clamp3TrainerOptions options, StateDict? weights)
-    {
-        if (weights is null) return Clamp3ConfigResolver.ResolveConfig(null, options.ConfigPath);
-        var shapes = weights.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal);
-        var description = $"checkpoint {weights.SourcePath}";
-        Clamp3CheckpointInspector.RequireClamp3(shapes, description);
-        var config = Clamp3ConfigResolver.ResolveConfig(weights.SourcePath, options.ConfigPath, shapes);
-        config.CheckAgainst(shapes, description);
-        return config;
-    }
+    private static Clamp3Config ResolveConfig(Clamp3TrainerOptions options, StateDict? weights) => weights is null
+        ? Clamp3ConfigResolver.ResolveConfig(null, options.ConfigPath)
+        : Clamp3ModelLoader.ResolveConfig(weights, weights.SourcePath, options.ConfigPath);
 
     /// <summary>The official training's dropout (HF's 0.1, hidden and attention) in all three encoders.</summary>
     private static Clamp3Config WithDropout(Clamp3Config config, double p)

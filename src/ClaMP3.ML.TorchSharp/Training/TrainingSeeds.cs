@@ -63,17 +63,10 @@ public sealed class SeededRandom : Random
 
     private ulong Below(ulong n) => n == 0 ? 0 : (ulong)((UInt128)NextUInt64() * n >> 64);
 
-    public override int Next() => (int)Below(int.MaxValue);
-    public override int Next(int maxValue)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(maxValue);
-        return (int)Below((ulong)maxValue);
-    }
-    public override int Next(int minValue, int maxValue)
-    {
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(minValue, maxValue);
-        return (int)(minValue + (long)Below((ulong)((long)maxValue - minValue)));
-    }
+    // The int overloads are the long ones over a smaller range: the same draws, so the same numbers.
+    public override int Next() => (int)NextInt64(int.MaxValue);
+    public override int Next(int maxValue) => (int)NextInt64(maxValue);
+    public override int Next(int minValue, int maxValue) => (int)NextInt64(minValue, maxValue);
     public override long NextInt64() => (long)Below(long.MaxValue);
     public override long NextInt64(long maxValue)
     {

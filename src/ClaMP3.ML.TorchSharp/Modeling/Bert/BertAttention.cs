@@ -9,13 +9,13 @@ internal sealed class BertAttention : nn.Module<Tensor, Tensor, Tensor>
 #pragma warning disable IDE1006 // HF state-dict names
     // "self" is the state-dict name; C# needs the @ to use it as an identifier.
     private readonly BertSelfAttention @self;
-    private readonly BertSelfOutput output;
+    private readonly BertOutput output;
 #pragma warning restore IDE1006
 
     public BertAttention(BertConfig config) : base("BertAttention")
     {
         @self = new BertSelfAttention(config);
-        output = new BertSelfOutput(config);
+        output = new BertOutput(config, config.HiddenSize); // HF BertSelfOutput
         RegisterComponents();
     }
 

@@ -29,8 +29,6 @@ internal sealed class BertEmbeddings : nn.Module<Tensor?, Tensor?, Tensor>
         RegisterComponents();
     }
 
-    public Embedding WordEmbeddings => word_embeddings;
-
     /// <summary>The embeddings [B, L, H] of exactly one of <paramref name="inputIds"/> and
     /// <paramref name="inputsEmbeds"/> (HF's <c>forward(input_ids, …, inputs_embeds)</c>).</summary>
     /// <param name="inputIds">[B, L] int64: XLM-R position numbering (see <see cref="EmbedIds"/>), or null</param>
@@ -48,12 +46,8 @@ internal sealed class BertEmbeddings : nn.Module<Tensor?, Tensor?, Tensor>
         using var scope = NewDisposeScope();
         long length = inputsEmbeds.shape[1];
         var positions = KeptScalarOps.Arange(length, inputsEmbeds.device);
-        var x = inputsEmbeds.Plus(token_type_embeddings.weight![0]);
-        x = x.Plus(position_embeddings.call(positions));
-        return Dropout(LayerNorm.call(x)).MoveToOuterDisposeScope();
+        return Embed(inputsEmbeds, positions).MoveToOuterDisposeScope();
     }
-
-    private Tensor Dropout(Tensor x) => training && _dropout > 0 ? nn.functional.dropout(x, _dropout, true) : x;
 
     /// <summary>XLM-R with <c>input_ids</c> [B, L]: <c>pos = cumsum(ids != pad) · (ids != pad) + pad</c>, so the first
     /// real token gets pad+1 and padding gets pad (fairseq's numbering).</summary>
@@ -62,8 +56,15 @@ internal sealed class BertEmbeddings : nn.Module<Tensor?, Tensor?, Tensor>
         using var scope = NewDisposeScope();
         var notPad = inputIds.NotEqual(_padTokenId).to(ScalarType.Int64);
         var positions = notPad.cumsum(1).mul(notPad).Plus((long)_padTokenId);
-        var x = word_embeddings.call(inputIds).Plus(token_type_embeddings.weight![0]);
-        x = x.Plus(position_embeddings.call(positions));
-        return Dropout(LayerNorm.call(x)).MoveToOuterDisposeScope();
+        return Embed(word_embeddings.call(inputIds), positions).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The part both numberings share: <c>dropout(LayerNorm((embeds + token_type[0]) + position_embeddings[positions]))</c>
+    /// (in the caller's scope).</summary>
+    private Tensor Embed(Tensor embeds, Tensor positions)
+    {
+        var x = embeds.Plus(token_type_embeddings.weight![0]).Plus(position_embeddings.call(positions));
+        x = LayerNorm.call(x);
+        return training && _dropout > 0 ? nn.functional.dropout(x, _dropout, true) : x;
     }
 }

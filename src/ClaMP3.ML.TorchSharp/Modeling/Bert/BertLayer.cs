@@ -16,7 +16,7 @@ internal sealed class BertLayer : nn.Module<Tensor, Tensor, Tensor>
     {
         attention = new BertAttention(config);
         intermediate = new BertIntermediate(config);
-        output = new BertOutput(config);
+        output = new BertOutput(config, config.IntermediateSize);
         RegisterComponents();
     }
 

@@ -23,8 +23,6 @@ public sealed class BertModel : nn.Module<Tensor?, Tensor, Tensor?, Tensor>
     }
 
     public BertConfig Config { get; }
-    internal BertEmbeddings Embeddings => embeddings;
-    internal BertPooler Pooler => pooler;
 
     /// <summary><c>last_hidden_state</c> [B, L, H] of exactly one of <paramref name="inputIds"/> and
     /// <paramref name="inputsEmbeds"/>, in HF's argument order (<c>input_ids, attention_mask, …, inputs_embeds</c>).</summary>

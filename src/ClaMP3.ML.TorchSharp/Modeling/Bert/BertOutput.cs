@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 
 namespace ClaMP3.ML.Modeling.Bert;
 
-/// <summary>HF <c>BertOutput</c>: <c>LayerNorm(dense(intermediate) + attention_output)</c>.</summary>
+/// <summary>HF <c>BertSelfOutput</c> and <c>BertOutput</c>, which differ only in the projection's input width:
+/// <c>LayerNorm(dense(x) + input)</c> (post-LN; dropout on the projection only in train mode with a configured rate).</summary>
 internal sealed class BertOutput : nn.Module<Tensor, Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // HF state-dict names
@@ -14,20 +15,23 @@ internal sealed class BertOutput : nn.Module<Tensor, Tensor, Tensor>
 
     private readonly double _dropout;
 
-    public BertOutput(BertConfig config) : base("BertOutput")
+    /// <param name="config">the encoder's config</param>
+    /// <param name="inputSize">the width of <c>x</c>: hidden_size after self-attention (<c>BertSelfOutput</c>),
+    /// intermediate_size after the feed-forward expansion (<c>BertOutput</c>)</param>
+    public BertOutput(BertConfig config, long inputSize) : base("BertOutput")
     {
-        dense = nn.Linear(config.IntermediateSize, config.HiddenSize);
+        dense = nn.Linear(inputSize, config.HiddenSize);
         LayerNorm = nn.LayerNorm(new long[] { config.HiddenSize }, config.LayerNormEps);
         _dropout = config.HiddenDropoutProb;
         RegisterComponents();
     }
 
-    /// <param name="intermediate">[B, L, intermediate_size]: the <see cref="BertIntermediate"/> output</param>
-    /// <param name="input">[B, L, H]: the attention output (the residual)</param>
-    public override Tensor forward(Tensor intermediate, Tensor input)
+    /// <param name="x">[B, L, inputSize]: the <see cref="BertSelfAttention"/> or <see cref="BertIntermediate"/> output</param>
+    /// <param name="input">[B, L, H]: the residual</param>
+    public override Tensor forward(Tensor x, Tensor input)
     {
         using var scope = NewDisposeScope();
-        var projected = dense.call(intermediate);
+        var projected = dense.call(x);
         if (training && _dropout > 0) projected = nn.functional.dropout(projected, _dropout, true);
         return LayerNorm.call(projected.Plus(input)).MoveToOuterDisposeScope();
     }

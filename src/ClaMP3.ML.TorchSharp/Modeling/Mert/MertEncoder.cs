@@ -25,11 +25,6 @@ internal sealed class MertEncoder : nn.Module<Tensor, Action<int, Tensor>?, Tens
         RegisterComponents();
     }
 
-#pragma warning disable IDE1006 // TorchSharp's name: an overload of call for the optional input left out, as EmbeddingBag.call(input)
-    /// <summary><c>call(input, null)</c>: the last hidden state without a hidden-state observer.</summary>
-    public Tensor call(Tensor input) => call(input, null);
-#pragma warning restore IDE1006
-
     /// <summary>(B, T, H) projected features → last hidden state. <paramref name="onHiddenState"/>, when given,
     /// receives HF's <c>hidden_states</c> in order (index 0 … layers), each valid only during the call.</summary>
     /// <remarks>Post-LN: [0] = LayerNorm(x + pos_conv(x)), [i] = output of layer i. Stable: [0] = x + pos_conv(x)
