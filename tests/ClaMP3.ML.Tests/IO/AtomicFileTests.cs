@@ -45,7 +45,7 @@ public class AtomicFileTests
     [TestMethod]
     public void OwnerOnlyCreatesTheFileReadableByItsOwnerAlone()
     {
-        if (OperatingSystem.IsWindows()) Assert.Inconclusive("Unix file modes only.");
+        if (OperatingSystem.IsWindows()) { Assert.Inconclusive("Unix file modes only."); return; } // the return tells the platform analyzer
         using var tmp = TestPaths.NewTempDir();
         string path = Path.Combine(tmp.Path, "secret.bin");
         File.WriteAllBytes(path, Old);
