@@ -44,6 +44,26 @@ public static class CheckpointReader
         }
     }
 
+    /// <summary>Tensor name → shape of a checkpoint's state dict (as <see cref="Read"/> finds it), reading only the
+    /// pickle or the safetensors header: no tensor data, so a config can be inferred from a 1.8 GB checkpoint without
+    /// loading it. Values are not checked here (<see cref="Read"/> does that when the weights are loaded).</summary>
+    public static IReadOnlyDictionary<string, long[]> ReadShapes(string path)
+    {
+        switch (Sniff(path))
+        {
+            case Format.Safetensors:
+                return Safetensors.ReadShapes(path);
+            case Format.Zip:
+            {
+                using var archive = PthArchive.Open(path);
+                var (entries, _) = ModelEntries(archive.LoadPickle(), archive.PickleSource);
+                return entries.ToDictionary(e => e.Key, e => e.Tensor.Size, StringComparer.Ordinal);
+            }
+            default: // a bare pickle holds its storages inline: read it whole
+                return Read(path, allowNonFinite: true).ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal);
+        }
+    }
+
     /// <summary>
     /// The whole pickle of a <c>torch.save</c> file (or of a plain pickle file) as plain .NET values:
     /// dict → Dictionary&lt;string, object?&gt; (Dictionary&lt;object, object?&gt; when a key is not a string, e.g. an
@@ -84,6 +104,15 @@ public static class CheckpointReader
 
     private static StateDict ToStateDict(object? root, string path, string source)
     {
+        var (entries, metadata) = ModelEntries(root, source);
+        var tensors = entries.Select(e => new KeyValuePair<string, CheckpointTensor>(e.Key, e.Tensor.Materialize())).ToList();
+        return new StateDict(tensors, path, metadata);
+    }
+
+    /// <summary>The state dict's tensors (not yet read) and the wrapper's other entries: a bare state dict, or the
+    /// <c>'model'</c> / <c>'state_dict'</c> entry of a wrapper dict.</summary>
+    private static (List<(string Key, TensorRef Tensor)> Entries, Dictionary<string, object?> Metadata) ModelEntries(object? root, string source)
+    {
         if (root is not PyDict top)
             throw new InvalidDataException($"{source}: the checkpoint holds a {PickleReader.Describe(root)}, not a dict of tensors.");
         PyDict model = top;
@@ -98,13 +127,13 @@ public static class CheckpointReader
                 metadata[key] = PickleReader.ToPlain(v, source);
             }
         }
-        var tensors = new List<KeyValuePair<string, CheckpointTensor>>(model.Items.Count);
+        var entries = new List<(string, TensorRef)>(model.Items.Count);
         foreach (var (k, v) in model.Items)
         {
             if (k is not string key) throw new InvalidDataException($"{source}: a state-dict key is a {PickleReader.Describe(k)}, not a string.");
             if (v is not TensorRef t) throw new InvalidDataException($"{source}: state-dict entry '{key}' is a {PickleReader.Describe(v)}, not a tensor.");
-            tensors.Add(new(key, t.Materialize()));
+            entries.Add((key, t));
         }
-        return new StateDict(tensors, path, metadata);
+        return (entries, metadata);
     }
 }

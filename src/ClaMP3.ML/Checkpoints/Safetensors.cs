@@ -24,6 +24,23 @@ public static class Safetensors
 
     public static StateDict Read(string path)
     {
+        var tensors = new List<KeyValuePair<string, CheckpointTensor>>();
+        var metadata = ReadEntries(path, (name, dtype, shape, readData) => tensors.Add(new(name, new CheckpointTensor(dtype, shape, readData()))));
+        return new StateDict(tensors, path, metadata);
+    }
+
+    /// <summary>Tensor name → shape from the header alone (no tensor data is read); the header is checked as by <see cref="Read"/>.</summary>
+    public static IReadOnlyDictionary<string, long[]> ReadShapes(string path)
+    {
+        var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        ReadEntries(path, (name, _, shape, _) => shapes[name] = shape);
+        return shapes;
+    }
+
+    /// <summary>Parses and checks the header, calling <paramref name="onTensor"/> for each tensor in header order with a
+    /// function that reads its bytes; returns the <c>__metadata__</c>.</summary>
+    private static Dictionary<string, object?> ReadEntries(string path, Action<string, TensorDType, long[], Func<byte[]>> onTensor)
+    {
         using var file = OpenRead(path);
         long length = file.Length;
         if (length < 8) throw new InvalidDataException($"{path}: {length} bytes is too short for a safetensors file (needs an 8-byte header length).");
@@ -37,7 +54,6 @@ public static class Safetensors
         long dataStart = 8 + (long)headerLength;
         long dataLength = length - dataStart;
 
-        var tensors = new List<KeyValuePair<string, CheckpointTensor>>();
         var metadata = new Dictionary<string, object?>();
         JsonDocument doc;
         try { doc = JsonDocument.Parse(header); }
@@ -59,13 +75,16 @@ public static class Safetensors
                     throw new InvalidDataException($"{path}: tensor '{property.Name}' ({dtype} [{string.Join(", ", shape)}]) needs {expected} bytes, its data_offsets span {end - begin}.");
                 if (end > dataLength)
                     throw new InvalidDataException($"{path}: tensor '{property.Name}' ends at data byte {end}, but the file has only {dataLength} data bytes (truncated?).");
-                var data = new byte[expected];
-                file.Position = dataStart + begin;
-                file.ReadExactly(data);
-                tensors.Add(new(property.Name, new CheckpointTensor(dtype, shape, data)));
+                onTensor(property.Name, dtype, shape, () =>
+                {
+                    var data = new byte[expected];
+                    file.Position = dataStart + begin;
+                    file.ReadExactly(data);
+                    return data;
+                });
             }
         }
-        return new StateDict(tensors, path, metadata);
+        return metadata;
     }
 
     private static (TensorDType dtype, long[] shape, long begin, long end, long bytes) ParseEntry(string path, JsonProperty property)

@@ -21,11 +21,11 @@ public static class Clamp3ConfigResolver
         return Clamp3Config.Infer(shapes, checkpointPath);
     }
 
-    /// <summary>Tensor name → shape of a checkpoint (reads the file).</summary>
+    /// <summary>Tensor name → shape of a checkpoint (its pickle or header only: <see cref="CheckpointReader.ReadShapes"/>).</summary>
     public static IReadOnlyDictionary<string, long[]> ReadShapes(string checkpointPath)
     {
         if (!File.Exists(checkpointPath)) throw new FileNotFoundException($"CLaMP 3 checkpoint not found: {checkpointPath}", checkpointPath);
-        return CheckpointReader.Read(checkpointPath).ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal);
+        return CheckpointReader.ReadShapes(checkpointPath);
     }
 
     /// <summary>A <c>config.json</c> in the checkpoint's folder whose <c>checkpoint</c> field is the checkpoint's file name.</summary>
