@@ -57,7 +57,7 @@ public static class Clamp3OnnxExporter
             Opset = OnnxGraph.Opset,
             ExporterVersionWritten = OnnxExportManifest.ExporterVersion,
             CheckpointFile = Path.GetFileName(checkpointPath),
-            CheckpointSha256 = OnnxExportManifest.Sha256Of(checkpointPath),
+            CheckpointSha256 = SafeArchive.Sha256(checkpointPath),
             ConfigFile = ConfigFile,
             MertConfigFile = mertConfig,
             MertWeightsSha256 = mertSha,

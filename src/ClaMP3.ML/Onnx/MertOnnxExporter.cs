@@ -127,7 +127,7 @@ public static class MertOnnxExporter
         var (configPath, config, weights) = ResolveFolder(mertDirectory);
         var state = Normalize(CheckpointReader.Read(weights), weights);
         RequireNoUnexpected(config, state, weights);
-        return new Source(config, configPath, state, weights, OnnxExportManifest.Sha256Of(weights));
+        return new Source(config, configPath, state, weights, SafeArchive.Sha256(weights));
     }
 
     /// <summary>Maps the names different torch/transformers versions write onto the HF names (prefixes of head models,

@@ -54,7 +54,7 @@ public sealed class OnnxExportManifest
         var length = new FileInfo(path).Length;
         if (length != entry.Bytes)
             throw new InvalidDataException($"{path}: the file has {length} bytes, {FileName} says {entry.Bytes}: corrupted or replaced; export again.");
-        if (!string.Equals(Sha256Of(path), entry.Sha256, StringComparison.Ordinal))
+        if (!string.Equals(SafeArchive.Sha256(path), entry.Sha256, StringComparison.Ordinal))
             throw new InvalidDataException($"{path}: SHA-256 does not match {FileName}: corrupted or replaced; export again.");
         return path;
     }
@@ -68,16 +68,10 @@ public sealed class OnnxExportManifest
     {
         if (CheckpointSha256 is null) throw new InvalidDataException($"{Path.Combine(Directory, FileName)}: the export holds no CLaMP 3 models.");
         if (!File.Exists(checkpointPath)) throw new FileNotFoundException($"CLaMP 3 checkpoint not found: {checkpointPath}", checkpointPath);
-        var sha = Sha256Of(checkpointPath);
+        var sha = SafeArchive.Sha256(checkpointPath);
         if (!string.Equals(sha, CheckpointSha256, StringComparison.Ordinal))
             throw new InvalidDataException(
                 $"{Directory}: exported from another checkpoint ({CheckpointFile}, SHA-256 {CheckpointSha256[..12]}…) than {checkpointPath} (SHA-256 {sha[..12]}…); export it again from this checkpoint.");
-    }
-
-    public static string Sha256Of(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
     /// <summary>Reads and checks <c>manifest.json</c> of an export folder; every problem is one message naming the file.</summary>
