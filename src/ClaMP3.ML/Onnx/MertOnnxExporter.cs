@@ -97,10 +97,11 @@ public static class MertOnnxExporter
     }
 
     /// <summary>The weights file of a MERT folder (or the file itself when a file is given).</summary>
-    public static string WeightsFile(string mertDirectory) =>
-        File.Exists(mertDirectory) ? mertDirectory
-        : WeightFiles.Select(f => Path.Combine(mertDirectory, f)).FirstOrDefault(File.Exists)
-          ?? throw new FileNotFoundException($"{mertDirectory} has no MERT weights: expected {string.Join(" or ", WeightFiles)}.");
+    public static string WeightsFile(string mertDirectory) => File.Exists(mertDirectory) ? mertDirectory : WeightsIn(mertDirectory);
+
+    private static string WeightsIn(string directory) =>
+        WeightFiles.Select(f => Path.Combine(directory, f)).FirstOrDefault(File.Exists)
+        ?? throw new FileNotFoundException($"{directory} has no MERT weights: expected {string.Join(" or ", WeightFiles)}.");
 
     /// <summary>The config (path and parsed) and the weights file of a MERT folder, or of a weights file inside one. A
     /// non-MERT config (e.g. a CLaMP 3 folder) is reported before looking for weights. Shared with the TorchSharp loader.</summary>
@@ -116,8 +117,7 @@ public static class MertOnnxExporter
             throw new FileNotFoundException($"{dir} has no config.json: a MERT model folder needs the HF config.json beside its weights " +
                                             "(e.g. a download of m-a-p/MERT-v1-95M).", configPath);
         var config = MertConfig.Load(configPath);
-        weights ??= WeightFiles.Select(f => Path.Combine(dir, f)).FirstOrDefault(File.Exists)
-                    ?? throw new FileNotFoundException($"{dir} has no MERT weights: expected {string.Join(" or ", WeightFiles)}.");
+        weights ??= WeightsIn(dir);
         return (configPath, config, weights);
     }
 
