@@ -16,6 +16,14 @@ namespace ClaMP3.ML.Onnx;
 /// <c>patch_embedding</c> weight plus its bias (never the one-hot matmul).</remarks>
 internal static class Clamp3OnnxGraphs
 {
+    /// <summary>The model of one encoder: <see cref="Text"/>, <see cref="Symbolic"/> or <see cref="Audio"/>.</summary>
+    public static OnnxGraph For(Modality modality, Clamp3Config config, IReadOnlyDictionary<string, CheckpointTensor> weights, string source, bool int8) => modality switch
+    {
+        Modality.Text => Text(config, weights, source, int8),
+        Modality.Symbolic => Symbolic(config, weights, source, int8),
+        _ => Audio(config, weights, source, int8),
+    };
+
     public static OnnxGraph Text(Clamp3Config config, IReadOnlyDictionary<string, CheckpointTensor> weights, string source, bool int8) =>
         Model("clamp3_text", weights, source, int8, g => g.Input("input_ids", OnnxType.Int64, "batch", "length"),
             (b, ids, mask) => TextHidden(b, config, ids, mask), "text_proj", config.Text, config.Clamp3HiddenSize);
