@@ -42,7 +42,7 @@ public static class Clamp3OnnxExporter
         if (mert is not null)
         {
             models.Add(MertOnnxExporter.WriteModel(mert, outputDirectory, precision));
-            (mertConfig, mertSha) = (MertOnnxExporter.ConfigFile, mert.WeightsSha256);
+            (mertConfig, mertSha) = (MertOnnxExporter.ConfigFile, SafeArchive.Sha256(mert.WeightsPath));
         }
         var manifest = new OnnxExportManifest
         {

@@ -12,7 +12,7 @@ public static class MertOnnxExporter
     private static readonly string[] WeightFiles = { "model.safetensors", "pytorch_model.bin" };
     private const string PosConv = "encoder.pos_conv_embed.conv.";
 
-    internal sealed record Source(MertConfig Config, string ConfigPath, StateDict Weights, string WeightsPath, string WeightsSha256);
+    internal sealed record Source(MertConfig Config, string ConfigPath, StateDict Weights, string WeightsPath);
 
     /// <summary>A MERT-only export folder (manifest without CLaMP 3 models).</summary>
     public static OnnxExportManifest Export(string mertDirectory, string outputDirectory, OnnxPrecision precision = OnnxPrecision.Float32)
@@ -27,7 +27,7 @@ public static class MertOnnxExporter
             Opset = OnnxGraph.Opset,
             ExporterVersionWritten = OnnxExportManifest.ExporterVersion,
             MertConfigFile = ConfigFile,
-            MertWeightsSha256 = source.WeightsSha256,
+            MertWeightsSha256 = SafeArchive.Sha256(source.WeightsPath),
             Models = new[] { entry },
         };
         manifest.Write();
@@ -127,7 +127,7 @@ public static class MertOnnxExporter
         var (configPath, config, weights) = ResolveFolder(mertDirectory);
         var state = Normalize(CheckpointReader.Read(weights), weights);
         RequireNoUnexpected(config, state, weights);
-        return new Source(config, configPath, state, weights, SafeArchive.Sha256(weights));
+        return new Source(config, configPath, state, weights);
     }
 
     /// <summary>Maps the names different torch/transformers versions write onto the HF names (prefixes of head models,
