@@ -23,9 +23,7 @@ public static class Clamp3OnnxExporter
     {
         ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
         ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
-        if (!File.Exists(checkpointPath)) throw new FileNotFoundException($"CLaMP 3 checkpoint not found: {checkpointPath}", checkpointPath);
-        var stateDict = CheckpointReader.Read(checkpointPath);
-        var config = ResolveConfig(stateDict, checkpointPath, configPath);
+        var (stateDict, config) = ReadCheckpoint(checkpointPath, configPath);
         // Read the MERT folder before writing anything, so a bad one leaves no half export.
         var mert = mertDirectory is null ? null : MertOnnxExporter.ReadSource(mertDirectory);
         Directory.CreateDirectory(outputDirectory);
@@ -88,8 +86,17 @@ public static class Clamp3OnnxExporter
         AtomicFile.Write(path, graph.ToModel(OnnxExportManifest.ExporterVersion, Metadata(precision)).WriteTo);
     }
 
+    /// <summary>The tensors of a checkpoint and the config they are exported for (<see cref="ResolveConfig"/>).</summary>
+    internal static (StateDict StateDict, Clamp3Config Config) ReadCheckpoint(string checkpointPath, string? configPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
+        if (!File.Exists(checkpointPath)) throw new FileNotFoundException($"CLaMP 3 checkpoint not found: {checkpointPath}", checkpointPath);
+        var stateDict = CheckpointReader.Read(checkpointPath);
+        return (stateDict, ResolveConfig(stateDict, checkpointPath, configPath));
+    }
+
     /// <summary>The config the export is written for: explicit, a sibling naming the checkpoint, or inferred; always checked against the tensors.</summary>
-    internal static Clamp3Config ResolveConfig(StateDict stateDict, string checkpointPath, string? configPath)
+    private static Clamp3Config ResolveConfig(StateDict stateDict, string checkpointPath, string? configPath)
     {
         var shapes = stateDict.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal);
         var description = $"checkpoint {checkpointPath}";

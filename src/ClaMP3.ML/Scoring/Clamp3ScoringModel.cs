@@ -48,10 +48,7 @@ public sealed class Clamp3ScoringModel
     public static Clamp3ScoringModel Export(Modality modality, string checkpointPath, string? configPath = null,
         string? tokenizerPath = null, string? mertDirectory = null, bool int8 = false)
     {
-        ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
-        if (!File.Exists(checkpointPath)) throw new FileNotFoundException($"CLaMP 3 checkpoint not found: {checkpointPath}", checkpointPath);
-        var stateDict = CheckpointReader.Read(checkpointPath);
-        var config = Clamp3OnnxExporter.ResolveConfig(stateDict, checkpointPath, configPath);
+        var (stateDict, config) = Clamp3OnnxExporter.ReadCheckpoint(checkpointPath, configPath);
         var source = $"checkpoint {checkpointPath}";
         switch (modality)
         {
