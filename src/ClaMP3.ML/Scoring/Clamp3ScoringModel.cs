@@ -1,5 +1,4 @@
 using ClaMP3.ML;
-using ClaMP3.ML.Checkpoints;
 using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Onnx;
 using ClaMP3.ML.Transforms;
