@@ -58,11 +58,8 @@ internal static class Clamp3OnnxGraphs
         int patchSize = config.PatchSize, vocab = Clamp3Config.PatchVocabSize, h = c.HiddenSize;
         var g = b.Graph;
         // Row p·128 + id of the transposed weight is the column the official one-hot selects.
-        var w = b.Weight("symbolic_model.patch_embedding.weight", h, (long)patchSize * vocab);
         long columns = (long)patchSize * vocab;
-        var table = new float[w.Length];
-        for (int o = 0; o < h; o++)
-            for (long k = 0; k < columns; k++) table[k * h + o] = w[o * columns + k];
+        var table = OnnxNetworkBuilder.Transposed(b.Weight("symbolic_model.patch_embedding.weight", h, columns), h, columns);
         var tableName = g.Floats("symbolic_model.patch_embedding.weight_t", table, columns, h);
         string? sum = null;
         for (int position = 0; position < patchSize; position++)

@@ -52,14 +52,21 @@ internal sealed class OnnxNetworkBuilder
     {
         var w = Weight(prefix + ".weight", outSize, inSize);
         var b = Weight(prefix + ".bias", outSize);
-        var transposed = new float[w.Length]; // [in, out] for MatMul
-        for (int o = 0; o < outSize; o++)
-            for (int i = 0; i < inSize; i++) transposed[(long)i * outSize + o] = w[(long)o * inSize + i] * scale;
+        var transposed = Transposed(w, outSize, inSize, scale); // [in, out] for MatMul
         if (scale != 1f) for (int o = 0; o < outSize; o++) b[o] *= scale;
         var bias = Graph.Floats(prefix + ".bias", b, outSize);
         if (Int8 && quantize) return QuantizedMatMul(x, prefix, transposed, inSize, outSize, bias);
         var product = Graph.Node("MatMul", new[] { x, Graph.Floats(prefix + ".weight_t", transposed, inSize, outSize) });
         return Graph.Node("Add", new[] { product, bias });
+    }
+
+    /// <summary><paramref name="w"/> [rows, columns] as [columns, rows], every value times <paramref name="scale"/> (× 1 is exact).</summary>
+    public static float[] Transposed(float[] w, long rows, long columns, float scale = 1f)
+    {
+        var transposed = new float[w.Length];
+        for (long r = 0; r < rows; r++)
+            for (long c = 0; c < columns; c++) transposed[c * rows + r] = w[r * columns + c] * scale;
+        return transposed;
     }
 
     private string QuantizedMatMul(string x, string prefix, float[] w, int inSize, int outSize, string bias)
