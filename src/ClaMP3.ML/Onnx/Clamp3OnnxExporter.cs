@@ -109,7 +109,7 @@ public static class Clamp3OnnxExporter
     internal static IEnumerable<KeyValuePair<string, string>> Metadata(OnnxPrecision precision) => new[]
     {
         new KeyValuePair<string, string>("clamp3.exporter_version", OnnxExportManifest.ExporterVersion),
-        new KeyValuePair<string, string>("clamp3.precision", precision == OnnxPrecision.Int8 ? "int8" : "float32"),
+        new KeyValuePair<string, string>("clamp3.precision", OnnxExportManifest.PrecisionName(precision)),
     };
 
     private static string? CopyTokenizer(Clamp3Config config, string outputDirectory)

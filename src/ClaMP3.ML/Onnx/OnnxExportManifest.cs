@@ -61,7 +61,10 @@ public sealed class OnnxExportManifest
 
     /// <summary>The <c>Description</c> of an ONNX engine over this export: "onnx cpu|cuda float32|int8".</summary>
     internal string EngineDescription(bool useCuda) =>
-        $"onnx {(useCuda ? "cuda" : "cpu")} {(Precision == OnnxPrecision.Int8 ? "int8" : "float32")}";
+        $"onnx {(useCuda ? "cuda" : "cpu")} {PrecisionName(Precision)}";
+
+    /// <summary>"float32" or "int8", as the manifest, the model metadata and engine descriptions spell a precision.</summary>
+    internal static string PrecisionName(OnnxPrecision precision) => precision == OnnxPrecision.Int8 ? "int8" : "float32";
 
     /// <summary>Refuses a folder exported from another checkpoint than <paramref name="checkpointPath"/>.</summary>
     public void RequireCheckpoint(string checkpointPath)
@@ -131,7 +134,7 @@ public sealed class OnnxExportManifest
             w.WriteString("exporter_version", ExporterVersionWritten);
             w.WriteNumber("opset", Opset);
             w.WriteNumber("ir_version", OnnxGraph.IrVersion);
-            w.WriteString("precision", Precision == OnnxPrecision.Int8 ? "int8" : "float32");
+            w.WriteString("precision", PrecisionName(Precision));
             if (CheckpointFile is not null) w.WriteString("checkpoint_file", CheckpointFile);
             if (CheckpointSha256 is not null) w.WriteString("checkpoint_sha256", CheckpointSha256);
             if (ConfigFile is not null) w.WriteString("config_file", ConfigFile);
