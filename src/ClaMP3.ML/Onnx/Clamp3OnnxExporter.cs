@@ -13,8 +13,6 @@ namespace ClaMP3.ML.Onnx;
 /// </summary>
 public static class Clamp3OnnxExporter
 {
-    public static readonly string[] ModelKeys = { "text", "symbolic", "audio" };
-
     /// <param name="checkpointPath">An official CLaMP 3 checkpoint (<c>.pth</c>), a bare state dict or <c>.safetensors</c>.</param>
     /// <param name="outputDirectory">Created if needed; existing model files are replaced.</param>
     /// <param name="configPath">A <c>config.json</c>; default: a sibling naming the checkpoint, else inferred from the tensors.</param>
@@ -25,9 +23,7 @@ public static class Clamp3OnnxExporter
     {
         ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
         ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
-        if (!File.Exists(checkpointPath)) throw new FileNotFoundException($"CLaMP 3 checkpoint not found: {checkpointPath}", checkpointPath);
-        var stateDict = CheckpointReader.Read(checkpointPath);
-        var config = ResolveConfig(stateDict, checkpointPath, configPath);
+        var (stateDict, config) = ReadCheckpoint(checkpointPath, configPath);
         // Read the MERT folder before writing anything, so a bad one leaves no half export.
         var mert = mertDirectory is null ? null : MertOnnxExporter.ReadSource(mertDirectory);
         Directory.CreateDirectory(outputDirectory);
@@ -35,20 +31,16 @@ public static class Clamp3OnnxExporter
         var source = $"checkpoint {checkpointPath}";
         bool int8 = precision == OnnxPrecision.Int8;
         var metadata = Metadata(precision);
-        var models = new List<OnnxModelEntry>
-        {
-            OnnxFiles.WriteModel(outputDirectory, "text", Clamp3OnnxGraphs.Text(config, stateDict, source, int8).ToModel(OnnxExportManifest.ExporterVersion, metadata)),
-            OnnxFiles.WriteModel(outputDirectory, "symbolic", Clamp3OnnxGraphs.Symbolic(config, stateDict, source, int8).ToModel(OnnxExportManifest.ExporterVersion, metadata)),
-            OnnxFiles.WriteModel(outputDirectory, "audio", Clamp3OnnxGraphs.Audio(config, stateDict, source, int8).ToModel(OnnxExportManifest.ExporterVersion, metadata)),
-        };
+        var models = Encoders.Select(m => OnnxFiles.WriteModel(outputDirectory, ModelKey(m),
+            Clamp3OnnxGraphs.For(m, config, stateDict, source, int8).ToModel(OnnxExportManifest.ExporterVersion, metadata))).ToList();
         var tokenizer = CopyTokenizer(config, outputDirectory);
         var written = config with { TokenizerModel = tokenizer, CheckpointFileName = Path.GetFileName(checkpointPath) };
-        AtomicFile.Write(Path.Combine(outputDirectory, ConfigFile), s => s.Write(System.Text.Encoding.UTF8.GetBytes(written.ToJson())));
+        AtomicFile.WriteAllText(Path.Combine(outputDirectory, ConfigFile), written.ToJson());
         string? mertConfig = null, mertSha = null;
         if (mert is not null)
         {
             models.Add(MertOnnxExporter.WriteModel(mert, outputDirectory, precision));
-            (mertConfig, mertSha) = (MertOnnxExporter.ConfigFile, mert.WeightsSha256);
+            (mertConfig, mertSha) = (MertOnnxExporter.ConfigFile, SafeArchive.Sha256(mert.WeightsPath));
         }
         var manifest = new OnnxExportManifest
         {
@@ -57,7 +49,7 @@ public static class Clamp3OnnxExporter
             Opset = OnnxGraph.Opset,
             ExporterVersionWritten = OnnxExportManifest.ExporterVersion,
             CheckpointFile = Path.GetFileName(checkpointPath),
-            CheckpointSha256 = OnnxExportManifest.Sha256Of(checkpointPath),
+            CheckpointSha256 = SafeArchive.Sha256(checkpointPath),
             ConfigFile = ConfigFile,
             MertConfigFile = mertConfig,
             MertWeightsSha256 = mertSha,
@@ -69,24 +61,42 @@ public static class Clamp3OnnxExporter
 
     public const string ConfigFile = "config.json";
 
+    /// <summary>The encoders an export holds, in the order they are written and listed.</summary>
+    internal static readonly Modality[] Encoders = { Modality.Text, Modality.Symbolic, Modality.Audio };
+
+    /// <summary>The manifest key (and file stem) of an encoder's model: text, symbolic or audio.</summary>
+    internal static string ModelKey(Modality modality) => modality switch
+    {
+        Modality.Text => "text",
+        Modality.Symbolic => "symbolic",
+        Modality.Audio => "audio",
+        _ => throw new ArgumentOutOfRangeException(nameof(modality)),
+    };
+
+    /// <summary>The manifest keys of the encoder models, in <see cref="Encoders"/> order.</summary>
+    public static readonly string[] ModelKeys = Encoders.Select(ModelKey).ToArray();
+
     /// <summary>Writes one encoder's ONNX model from tensors in memory (e.g. random weights for a benchmark), without a
     /// manifest. <paramref name="weights"/> holds the official state-dict names of that encoder and its projection.</summary>
     public static void ExportModel(Clamp3Config config, IReadOnlyDictionary<string, CheckpointTensor> weights, Modality modality, OnnxPrecision precision, string path)
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
-        bool int8 = precision == OnnxPrecision.Int8;
-        var graph = modality switch
-        {
-            Modality.Text => Clamp3OnnxGraphs.Text(config, weights, "weights in memory", int8),
-            Modality.Symbolic => Clamp3OnnxGraphs.Symbolic(config, weights, "weights in memory", int8),
-            _ => Clamp3OnnxGraphs.Audio(config, weights, "weights in memory", int8),
-        };
+        var graph = Clamp3OnnxGraphs.For(modality, config, weights, "weights in memory", precision == OnnxPrecision.Int8);
         AtomicFile.Write(path, graph.ToModel(OnnxExportManifest.ExporterVersion, Metadata(precision)).WriteTo);
     }
 
+    /// <summary>The tensors of a checkpoint and the config they are exported for (<see cref="ResolveConfig"/>).</summary>
+    internal static (StateDict StateDict, Clamp3Config Config) ReadCheckpoint(string checkpointPath, string? configPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
+        if (!File.Exists(checkpointPath)) throw new FileNotFoundException($"CLaMP 3 checkpoint not found: {checkpointPath}", checkpointPath);
+        var stateDict = CheckpointReader.Read(checkpointPath);
+        return (stateDict, ResolveConfig(stateDict, checkpointPath, configPath));
+    }
+
     /// <summary>The config the export is written for: explicit, a sibling naming the checkpoint, or inferred; always checked against the tensors.</summary>
-    internal static Clamp3Config ResolveConfig(StateDict stateDict, string checkpointPath, string? configPath)
+    private static Clamp3Config ResolveConfig(StateDict stateDict, string checkpointPath, string? configPath)
     {
         var shapes = stateDict.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal);
         var description = $"checkpoint {checkpointPath}";
@@ -99,7 +109,7 @@ public static class Clamp3OnnxExporter
     internal static IEnumerable<KeyValuePair<string, string>> Metadata(OnnxPrecision precision) => new[]
     {
         new KeyValuePair<string, string>("clamp3.exporter_version", OnnxExportManifest.ExporterVersion),
-        new KeyValuePair<string, string>("clamp3.precision", precision == OnnxPrecision.Int8 ? "int8" : "float32"),
+        new KeyValuePair<string, string>("clamp3.precision", OnnxExportManifest.PrecisionName(precision)),
     };
 
     private static string? CopyTokenizer(Clamp3Config config, string outputDirectory)

@@ -16,15 +16,17 @@ namespace ClaMP3.ML.Onnx;
 /// <c>patch_embedding</c> weight plus its bias (never the one-hot matmul).</remarks>
 internal static class Clamp3OnnxGraphs
 {
-    public static OnnxGraph Text(Clamp3Config config, IReadOnlyDictionary<string, CheckpointTensor> weights, string source, bool int8)
+    /// <summary>The model of one encoder: <see cref="Text"/>, <see cref="Symbolic"/> or <see cref="Audio"/>.</summary>
+    public static OnnxGraph For(Modality modality, Clamp3Config config, IReadOnlyDictionary<string, CheckpointTensor> weights, string source, bool int8) => modality switch
     {
-        var b = new OnnxNetworkBuilder(new OnnxGraph("clamp3_text"), weights, source, int8);
-        var g = b.Graph;
-        var ids = g.Input("input_ids", OnnxType.Int64, "batch", "length");
-        var mask = g.Input("attention_mask", OnnxType.Float, "batch", "length");
-        Outputs(b, TextHidden(b, config, ids, mask), mask, "text_proj", config.Text, config.Clamp3HiddenSize);
-        return g;
-    }
+        Modality.Text => Text(config, weights, source, int8),
+        Modality.Symbolic => Symbolic(config, weights, source, int8),
+        _ => Audio(config, weights, source, int8),
+    };
+
+    public static OnnxGraph Text(Clamp3Config config, IReadOnlyDictionary<string, CheckpointTensor> weights, string source, bool int8) =>
+        Model("clamp3_text", weights, source, int8, g => g.Input("input_ids", OnnxType.Int64, "batch", "length"),
+            (b, ids, mask) => TextHidden(b, config, ids, mask), "text_proj", config.Text, config.Clamp3HiddenSize);
 
     /// <summary>The text encoder's last hidden state [B, L, H] for ids [B, L] and mask [B, L], built into <paramref name="b"/>'s graph.</summary>
     internal static string TextHidden(OnnxNetworkBuilder b, Clamp3Config config, string ids, string mask)
@@ -45,15 +47,9 @@ internal static class Clamp3OnnxGraphs
     internal static string EncodeText(OnnxNetworkBuilder b, Clamp3Config config, string ids, string mask) =>
         Global(b, TextHidden(b, config, ids, mask), mask, "text_proj", config.Text, config.Clamp3HiddenSize);
 
-    public static OnnxGraph Symbolic(Clamp3Config config, IReadOnlyDictionary<string, CheckpointTensor> weights, string source, bool int8)
-    {
-        var b = new OnnxNetworkBuilder(new OnnxGraph("clamp3_symbolic"), weights, source, int8);
-        var g = b.Graph;
-        var patches = g.Input("patches", OnnxType.Int64, "batch", "length", (long)config.PatchSize);
-        var mask = g.Input("attention_mask", OnnxType.Float, "batch", "length");
-        Outputs(b, SymbolicHidden(b, config, patches, mask), mask, "symbolic_proj", config.Symbolic, config.Clamp3HiddenSize);
-        return g;
-    }
+    public static OnnxGraph Symbolic(Clamp3Config config, IReadOnlyDictionary<string, CheckpointTensor> weights, string source, bool int8) =>
+        Model("clamp3_symbolic", weights, source, int8, g => g.Input("patches", OnnxType.Int64, "batch", "length", (long)config.PatchSize),
+            (b, patches, mask) => SymbolicHidden(b, config, patches, mask), "symbolic_proj", config.Symbolic, config.Clamp3HiddenSize);
 
     /// <summary>The symbolic encoder's last hidden state [B, L, H] for patches [B, L, patch_size] and mask [B, L].</summary>
     internal static string SymbolicHidden(OnnxNetworkBuilder b, Clamp3Config config, string patches, string mask)
@@ -62,11 +58,8 @@ internal static class Clamp3OnnxGraphs
         int patchSize = config.PatchSize, vocab = Clamp3Config.PatchVocabSize, h = c.HiddenSize;
         var g = b.Graph;
         // Row p·128 + id of the transposed weight is the column the official one-hot selects.
-        var w = b.Weight("symbolic_model.patch_embedding.weight", h, (long)patchSize * vocab);
         long columns = (long)patchSize * vocab;
-        var table = new float[w.Length];
-        for (int o = 0; o < h; o++)
-            for (long k = 0; k < columns; k++) table[k * h + o] = w[o * columns + k];
+        var table = OnnxNetworkBuilder.Transposed(b.Weight("symbolic_model.patch_embedding.weight", h, columns), h, columns);
         var tableName = g.Floats("symbolic_model.patch_embedding.weight_t", table, columns, h);
         string? sum = null;
         for (int position = 0; position < patchSize; position++)
@@ -83,15 +76,9 @@ internal static class Clamp3OnnxGraphs
     internal static string EncodeSymbolic(OnnxNetworkBuilder b, Clamp3Config config, string patches, string mask) =>
         Global(b, SymbolicHidden(b, config, patches, mask), mask, "symbolic_proj", config.Symbolic, config.Clamp3HiddenSize);
 
-    public static OnnxGraph Audio(Clamp3Config config, IReadOnlyDictionary<string, CheckpointTensor> weights, string source, bool int8)
-    {
-        var b = new OnnxNetworkBuilder(new OnnxGraph("clamp3_audio"), weights, source, int8);
-        var g = b.Graph;
-        var features = g.Input("features", OnnxType.Float, "batch", "length", (long)config.AudioFeatureDim);
-        var mask = g.Input("attention_mask", OnnxType.Float, "batch", "length");
-        Outputs(b, AudioHidden(b, config, features, mask), mask, "audio_proj", config.Audio, config.Clamp3HiddenSize);
-        return g;
-    }
+    public static OnnxGraph Audio(Clamp3Config config, IReadOnlyDictionary<string, CheckpointTensor> weights, string source, bool int8) =>
+        Model("clamp3_audio", weights, source, int8, g => g.Input("features", OnnxType.Float, "batch", "length", (long)config.AudioFeatureDim),
+            (b, features, mask) => AudioHidden(b, config, features, mask), "audio_proj", config.Audio, config.Clamp3HiddenSize);
 
     /// <summary>The audio encoder's last hidden state [B, L, H] for MERT rows [B, L, feature dim] and mask [B, L].</summary>
     internal static string AudioHidden(OnnxNetworkBuilder b, Clamp3Config config, string features, string mask) =>
@@ -143,6 +130,18 @@ internal static class Clamp3OnnxGraphs
             x = b.LayerNorm(g.Node("Add", new[] { output, a }), l + "output.LayerNorm", h, c.LayerNormEps);
         }
         return x;
+    }
+
+    /// <summary>One encoder model: its own input (declared first), then <c>attention_mask</c> [batch, length], and the
+    /// outputs <c>sequence</c> and <c>global</c>.</summary>
+    private static OnnxGraph Model(string name, IReadOnlyDictionary<string, CheckpointTensor> weights, string source, bool int8,
+        Func<OnnxGraph, string> input, Func<OnnxNetworkBuilder, string, string, string> hidden, string projection, BertConfig c, int globalSize)
+    {
+        var b = new OnnxNetworkBuilder(new OnnxGraph(name), weights, source, int8);
+        var x = input(b.Graph);
+        var mask = b.Graph.Input("attention_mask", OnnxType.Float, "batch", "length");
+        Outputs(b, hidden(b, x, mask), mask, projection, c, globalSize);
+        return b.Graph;
     }
 
     /// <summary><c>sequence</c> = the last hidden state; <c>global</c> = projection of Σ h·m / Σ m.</summary>

@@ -12,7 +12,7 @@ public static class MertOnnxExporter
     private static readonly string[] WeightFiles = { "model.safetensors", "pytorch_model.bin" };
     private const string PosConv = "encoder.pos_conv_embed.conv.";
 
-    internal sealed record Source(MertConfig Config, string ConfigPath, StateDict Weights, string WeightsPath, string WeightsSha256);
+    internal sealed record Source(MertConfig Config, string ConfigPath, StateDict Weights, string WeightsPath);
 
     /// <summary>A MERT-only export folder (manifest without CLaMP 3 models).</summary>
     public static OnnxExportManifest Export(string mertDirectory, string outputDirectory, OnnxPrecision precision = OnnxPrecision.Float32)
@@ -27,7 +27,7 @@ public static class MertOnnxExporter
             Opset = OnnxGraph.Opset,
             ExporterVersionWritten = OnnxExportManifest.ExporterVersion,
             MertConfigFile = ConfigFile,
-            MertWeightsSha256 = source.WeightsSha256,
+            MertWeightsSha256 = SafeArchive.Sha256(source.WeightsPath),
             Models = new[] { entry },
         };
         manifest.Write();
@@ -97,10 +97,11 @@ public static class MertOnnxExporter
     }
 
     /// <summary>The weights file of a MERT folder (or the file itself when a file is given).</summary>
-    public static string WeightsFile(string mertDirectory) =>
-        File.Exists(mertDirectory) ? mertDirectory
-        : WeightFiles.Select(f => Path.Combine(mertDirectory, f)).FirstOrDefault(File.Exists)
-          ?? throw new FileNotFoundException($"{mertDirectory} has no MERT weights: expected {string.Join(" or ", WeightFiles)}.");
+    public static string WeightsFile(string mertDirectory) => File.Exists(mertDirectory) ? mertDirectory : WeightsIn(mertDirectory);
+
+    private static string WeightsIn(string directory) =>
+        WeightFiles.Select(f => Path.Combine(directory, f)).FirstOrDefault(File.Exists)
+        ?? throw new FileNotFoundException($"{directory} has no MERT weights: expected {string.Join(" or ", WeightFiles)}.");
 
     /// <summary>The config (path and parsed) and the weights file of a MERT folder, or of a weights file inside one. A
     /// non-MERT config (e.g. a CLaMP 3 folder) is reported before looking for weights. Shared with the TorchSharp loader.</summary>
@@ -116,8 +117,7 @@ public static class MertOnnxExporter
             throw new FileNotFoundException($"{dir} has no config.json: a MERT model folder needs the HF config.json beside its weights " +
                                             "(e.g. a download of m-a-p/MERT-v1-95M).", configPath);
         var config = MertConfig.Load(configPath);
-        weights ??= WeightFiles.Select(f => Path.Combine(dir, f)).FirstOrDefault(File.Exists)
-                    ?? throw new FileNotFoundException($"{dir} has no MERT weights: expected {string.Join(" or ", WeightFiles)}.");
+        weights ??= WeightsIn(dir);
         return (configPath, config, weights);
     }
 
@@ -127,7 +127,7 @@ public static class MertOnnxExporter
         var (configPath, config, weights) = ResolveFolder(mertDirectory);
         var state = Normalize(CheckpointReader.Read(weights), weights);
         RequireNoUnexpected(config, state, weights);
-        return new Source(config, configPath, state, weights, OnnxExportManifest.Sha256Of(weights));
+        return new Source(config, configPath, state, weights);
     }
 
     /// <summary>Maps the names different torch/transformers versions write onto the HF names (prefixes of head models,

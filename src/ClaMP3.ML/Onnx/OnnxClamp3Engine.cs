@@ -27,9 +27,7 @@ public sealed class OnnxClamp3Engine : IClamp3Engine
         if (checkpointPath is not null) Manifest.RequireCheckpoint(checkpointPath);
         if (Manifest.ConfigFile is null) throw new InvalidDataException($"{Path.Combine(directory, OnnxExportManifest.FileName)}: the export holds no CLaMP 3 models (MERT only).");
         Config = Clamp3Config.Load(Path.Combine(directory, Manifest.ConfigFile));
-        _paths[Modality.Text] = Manifest.VerifiedModelPath("text");
-        _paths[Modality.Symbolic] = Manifest.VerifiedModelPath("symbolic");
-        _paths[Modality.Audio] = Manifest.VerifiedModelPath("audio");
+        foreach (var modality in Clamp3OnnxExporter.Encoders) _paths[modality] = Manifest.VerifiedModelPath(Clamp3OnnxExporter.ModelKey(modality));
         if (threads < 0) throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be 0 (default) or positive.");
         if (useCuda) OnnxSessions.RequireCuda();
         this._threads = threads;

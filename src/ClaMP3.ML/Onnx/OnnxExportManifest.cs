@@ -54,30 +54,27 @@ public sealed class OnnxExportManifest
         var length = new FileInfo(path).Length;
         if (length != entry.Bytes)
             throw new InvalidDataException($"{path}: the file has {length} bytes, {FileName} says {entry.Bytes}: corrupted or replaced; export again.");
-        if (!string.Equals(Sha256Of(path), entry.Sha256, StringComparison.Ordinal))
+        if (!string.Equals(SafeArchive.Sha256(path), entry.Sha256, StringComparison.Ordinal))
             throw new InvalidDataException($"{path}: SHA-256 does not match {FileName}: corrupted or replaced; export again.");
         return path;
     }
 
     /// <summary>The <c>Description</c> of an ONNX engine over this export: "onnx cpu|cuda float32|int8".</summary>
     internal string EngineDescription(bool useCuda) =>
-        $"onnx {(useCuda ? "cuda" : "cpu")} {(Precision == OnnxPrecision.Int8 ? "int8" : "float32")}";
+        $"onnx {(useCuda ? "cuda" : "cpu")} {PrecisionName(Precision)}";
+
+    /// <summary>"float32" or "int8", as the manifest, the model metadata and engine descriptions spell a precision.</summary>
+    internal static string PrecisionName(OnnxPrecision precision) => precision == OnnxPrecision.Int8 ? "int8" : "float32";
 
     /// <summary>Refuses a folder exported from another checkpoint than <paramref name="checkpointPath"/>.</summary>
     public void RequireCheckpoint(string checkpointPath)
     {
         if (CheckpointSha256 is null) throw new InvalidDataException($"{Path.Combine(Directory, FileName)}: the export holds no CLaMP 3 models.");
         if (!File.Exists(checkpointPath)) throw new FileNotFoundException($"CLaMP 3 checkpoint not found: {checkpointPath}", checkpointPath);
-        var sha = Sha256Of(checkpointPath);
+        var sha = SafeArchive.Sha256(checkpointPath);
         if (!string.Equals(sha, CheckpointSha256, StringComparison.Ordinal))
             throw new InvalidDataException(
                 $"{Directory}: exported from another checkpoint ({CheckpointFile}, SHA-256 {CheckpointSha256[..12]}…) than {checkpointPath} (SHA-256 {sha[..12]}…); export it again from this checkpoint.");
-    }
-
-    public static string Sha256Of(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
     /// <summary>Reads and checks <c>manifest.json</c> of an export folder; every problem is one message naming the file.</summary>
@@ -137,7 +134,7 @@ public sealed class OnnxExportManifest
             w.WriteString("exporter_version", ExporterVersionWritten);
             w.WriteNumber("opset", Opset);
             w.WriteNumber("ir_version", OnnxGraph.IrVersion);
-            w.WriteString("precision", Precision == OnnxPrecision.Int8 ? "int8" : "float32");
+            w.WriteString("precision", PrecisionName(Precision));
             if (CheckpointFile is not null) w.WriteString("checkpoint_file", CheckpointFile);
             if (CheckpointSha256 is not null) w.WriteString("checkpoint_sha256", CheckpointSha256);
             if (ConfigFile is not null) w.WriteString("config_file", ConfigFile);

@@ -1,5 +1,6 @@
 using ClaMP3.ML.Inference.Engines;
 using ClaMP3.ML.Modeling.Mert;
+using ClaMP3.ML.IO;
 using Microsoft.ML.OnnxRuntime;
 
 namespace ClaMP3.ML.Onnx;
@@ -17,7 +18,7 @@ public sealed class OnnxMertEngine : IMertEngine
         var path = Manifest.VerifiedModelPath("mert");
         if (Manifest.MertConfigFile is null) throw new InvalidDataException($"{Path.Combine(directory, OnnxExportManifest.FileName)}: no MERT config listed.");
         if (mertWeightsPath is not null && Manifest.MertWeightsSha256 is { } expected
-            && !string.Equals(OnnxExportManifest.Sha256Of(mertWeightsPath), expected, StringComparison.Ordinal))
+            && !string.Equals(SafeArchive.Sha256(mertWeightsPath), expected, StringComparison.Ordinal))
             throw new InvalidDataException($"{directory}: mert.onnx was exported from other MERT weights than {mertWeightsPath}; export it again.");
         Config = MertConfig.Load(Path.Combine(directory, Manifest.MertConfigFile));
         _session = OnnxSessions.Create(path, threads, useCuda);

@@ -12,20 +12,19 @@ namespace ClaMP3.ML.Onnx;
 internal sealed class OnnxNetworkBuilder
 {
     private readonly IReadOnlyDictionary<string, CheckpointTensor> _weights;
-    private readonly string _source;
 
     public OnnxNetworkBuilder(OnnxGraph graph, IReadOnlyDictionary<string, CheckpointTensor> weights, string source, bool int8)
     {
         Graph = graph;
-        this._weights = weights;
-        this._source = source;
+        _weights = weights;
+        Source = source;
         Int8 = int8;
     }
 
     public OnnxGraph Graph { get; }
     public bool Int8 { get; }
     /// <summary>The checkpoint, for messages.</summary>
-    public string Source => _source;
+    public string Source { get; }
 
     public bool HasWeight(string name) => _weights.ContainsKey(name);
 
@@ -33,15 +32,15 @@ internal sealed class OnnxNetworkBuilder
     public float[] Weight(string name, params long[] shape)
     {
         if (!_weights.TryGetValue(name, out var t))
-            throw new OnnxExportException($"{_source}: tensor '{name}' is missing (needed for the ONNX graph).");
+            throw new OnnxExportException($"{Source}: tensor '{name}' is missing (needed for the ONNX graph).");
         if (!t.Shape.SequenceEqual(shape))
-            throw new OnnxExportException($"{_source}: tensor '{name}' is [{string.Join(", ", t.Shape)}], the config implies [{string.Join(", ", shape)}].");
+            throw new OnnxExportException($"{Source}: tensor '{name}' is [{string.Join(", ", t.Shape)}], the config implies [{string.Join(", ", shape)}].");
         if (t.DType is not (TensorDType.Float32 or TensorDType.Float16 or TensorDType.BFloat16 or TensorDType.Float64))
-            throw new OnnxExportException($"{_source}: tensor '{name}' has element type {t.DType}; a floating-point weight is needed.");
+            throw new OnnxExportException($"{Source}: tensor '{name}' has element type {t.DType}; a floating-point weight is needed.");
         var values = t.ToFloat32();
         for (int i = 0; i < values.Length; i++)
             if (!float.IsFinite(values[i]))
-                throw new OnnxExportException($"{_source}: tensor '{name}' holds a non-finite value ({values[i]}) at element {i}; refusing to export it.");
+                throw new OnnxExportException($"{Source}: tensor '{name}' holds a non-finite value ({values[i]}) at element {i}; refusing to export it.");
         return values;
     }
 
@@ -53,14 +52,21 @@ internal sealed class OnnxNetworkBuilder
     {
         var w = Weight(prefix + ".weight", outSize, inSize);
         var b = Weight(prefix + ".bias", outSize);
-        var transposed = new float[w.Length]; // [in, out] for MatMul
-        for (int o = 0; o < outSize; o++)
-            for (int i = 0; i < inSize; i++) transposed[(long)i * outSize + o] = w[(long)o * inSize + i] * scale;
+        var transposed = Transposed(w, outSize, inSize, scale); // [in, out] for MatMul
         if (scale != 1f) for (int o = 0; o < outSize; o++) b[o] *= scale;
         var bias = Graph.Floats(prefix + ".bias", b, outSize);
         if (Int8 && quantize) return QuantizedMatMul(x, prefix, transposed, inSize, outSize, bias);
         var product = Graph.Node("MatMul", new[] { x, Graph.Floats(prefix + ".weight_t", transposed, inSize, outSize) });
         return Graph.Node("Add", new[] { product, bias });
+    }
+
+    /// <summary><paramref name="w"/> [rows, columns] as [columns, rows], every value times <paramref name="scale"/> (× 1 is exact).</summary>
+    public static float[] Transposed(float[] w, long rows, long columns, float scale = 1f)
+    {
+        var transposed = new float[w.Length];
+        for (long r = 0; r < rows; r++)
+            for (long c = 0; c < columns; c++) transposed[c * rows + r] = w[r * columns + c] * scale;
+        return transposed;
     }
 
     private string QuantizedMatMul(string x, string prefix, float[] w, int inSize, int outSize, string bias)

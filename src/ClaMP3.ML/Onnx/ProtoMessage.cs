@@ -51,22 +51,6 @@ internal sealed class ProtoMessage
         return this;
     }
 
-    /// <summary>A packed repeated int64 field.</summary>
-    public ProtoMessage PackedVarints(int field, IEnumerable<long> values)
-    {
-        var body = new List<byte>();
-        foreach (var v in values) WriteVarint(body, (ulong)v);
-        return Bytes(field, body.ToArray());
-    }
-
-    /// <summary>A packed repeated float field.</summary>
-    public ProtoMessage PackedFloats(int field, IReadOnlyList<float> values)
-    {
-        var body = new byte[values.Count * 4];
-        for (int i = 0; i < values.Count; i++) BinaryPrimitives.WriteSingleLittleEndian(body.AsSpan(i * 4), values[i]);
-        return Bytes(field, body);
-    }
-
     public long Size => _size ??= _parts.Sum(p => p switch
     {
         byte[] b => b.LongLength,

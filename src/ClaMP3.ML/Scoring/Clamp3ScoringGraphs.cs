@@ -41,9 +41,7 @@ internal static class Clamp3ScoringGraphs
         var b = new OnnxNetworkBuilder(new OnnxGraph("clamp3_text_features"), weights, source, int8);
         var g = b.Graph;
         var ids = g.Node("Reshape", new[] { g.Input(TextIdsColumn, OnnxType.Int64, 1L, "tokens"), g.Vector(-1) }); // [N]
-        var (segments, mask, segmentWeights) = Segment(g, ids, config.MaxTextLength);
-        Finish(g, Clamp3OnnxGraphs.EncodeText(b, config, segments, mask), segmentWeights, config.Clamp3HiddenSize);
-        return g;
+        return Features(b, config, ids, config.MaxTextLength, Clamp3OnnxGraphs.EncodeText);
     }
 
     public static OnnxGraph Symbolic(Clamp3Config config, IReadOnlyDictionary<string, CheckpointTensor> weights, string source, bool int8)
@@ -52,9 +50,7 @@ internal static class Clamp3ScoringGraphs
         var g = b.Graph;
         var flat = g.Input(PatchesColumn, OnnxType.Int64, 1L, "patch_ids");
         var patches = g.Node("Reshape", new[] { flat, g.Vector(-1, config.PatchSize) }); // [N, P]
-        var (segments, mask, segmentWeights) = Segment(g, patches, config.PatchLength);
-        Finish(g, Clamp3OnnxGraphs.EncodeSymbolic(b, config, segments, mask), segmentWeights, config.Clamp3HiddenSize);
-        return g;
+        return Features(b, config, patches, config.PatchLength, Clamp3OnnxGraphs.EncodeSymbolic);
     }
 
     /// <summary>Samples → MERT per 5 s window (a Loop, so that the shorter last window runs at its own length, as the
@@ -71,9 +67,7 @@ internal static class Clamp3ScoringGraphs
         var features = g.Node("ReduceMean", new[] { perWindow }, new[] { new OnnxAttr("axes", new long[] { 1 }), new OnnxAttr("keepdims", 0L) }); // [W, H]; opset 17: axes is an attribute
         var zeroRow = g.Floats("audio_frame_row", new float[config.AudioFeatureDim], 1, config.AudioFeatureDim);
         var framed = g.Node("Concat", new[] { zeroRow, features, zeroRow }, new[] { new OnnxAttr("axis", 0L) }); // [W + 2, H]
-        var (segments, mask, segmentWeights) = Segment(g, framed, config.MaxAudioLength);
-        Finish(g, Clamp3OnnxGraphs.EncodeAudio(b, config, segments, mask), segmentWeights, config.Clamp3HiddenSize);
-        return g;
+        return Features(b, config, framed, config.MaxAudioLength, Clamp3OnnxGraphs.EncodeAudio);
     }
 
     private static string MertPerWindow(OnnxGraph g, string samples, MertConfig mert, IReadOnlyDictionary<string, CheckpointTensor> weights, string source, bool int8)
@@ -96,6 +90,16 @@ internal static class Clamp3ScoringGraphs
         body.Output("w_means", OnnxType.Float, (long)mert.NumHiddenStates, (long)mert.HiddenSize);
 
         return g.Node("Loop", new[] { windows, "" }, new[] { new OnnxAttr("body", body) }); // [W, L, H]
+    }
+
+    /// <summary>Items [N, …] → segments → the encoder's projected mean per segment → <c>Features</c> [1, D], their
+    /// weighted mean.</summary>
+    private static OnnxGraph Features(OnnxNetworkBuilder b, Clamp3Config config, string items, long maxLength,
+        Func<OnnxNetworkBuilder, Clamp3Config, string, string, string> encode)
+    {
+        var (segments, mask, segmentWeights) = Segment(b.Graph, items, maxLength);
+        Finish(b.Graph, encode(b, config, segments, mask), segmentWeights, config.Clamp3HiddenSize);
+        return b.Graph;
     }
 
     /// <summary>x [N, …] → segments [S, Lw, …], mask [S, Lw] (ones), weights [S] (float).</summary>

@@ -178,11 +178,8 @@ public static class Clamp3AudioSamples
         {
             if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found.", path);
             var normalized = MertAudioPreprocessor.Prepare(path);
-            int full = normalized.Length / MertAudioPreprocessor.WindowSamples;
-            int rest = normalized.Length % MertAudioPreprocessor.WindowSamples;
-            int keep = full * MertAudioPreprocessor.WindowSamples + (rest >= MertAudioPreprocessor.MinLastWindowSamples ? rest : 0);
-            if (keep == 0)
-                throw new AudioTooShortException(path, normalized.Length, MertAudioPreprocessor.MinLastWindowSamples);
+            var last = MertAudioPreprocessor.Windows(normalized, path)[^1]; // drops a short last window; none left: AudioTooShortException
+            int keep = last.Offset + last.Count;
             if (keep == normalized.Length) return normalized;
             return normalized.AsSpan(0, keep).ToArray();
         }

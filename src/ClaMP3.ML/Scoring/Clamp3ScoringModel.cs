@@ -1,5 +1,4 @@
 using ClaMP3.ML;
-using ClaMP3.ML.Checkpoints;
 using ClaMP3.ML.Modeling;
 using ClaMP3.ML.Onnx;
 using ClaMP3.ML.Transforms;
@@ -48,10 +47,7 @@ public sealed class Clamp3ScoringModel
     public static Clamp3ScoringModel Export(Modality modality, string checkpointPath, string? configPath = null,
         string? tokenizerPath = null, string? mertDirectory = null, bool int8 = false)
     {
-        ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
-        if (!File.Exists(checkpointPath)) throw new FileNotFoundException($"CLaMP 3 checkpoint not found: {checkpointPath}", checkpointPath);
-        var stateDict = CheckpointReader.Read(checkpointPath);
-        var config = Clamp3OnnxExporter.ResolveConfig(stateDict, checkpointPath, configPath);
+        var (stateDict, config) = Clamp3OnnxExporter.ReadCheckpoint(checkpointPath, configPath);
         var source = $"checkpoint {checkpointPath}";
         switch (modality)
         {
