@@ -81,17 +81,11 @@ public sealed class AudioBenchCommand : IBenchmarkCommand
     {
         action(); // warm-up (JIT, caches)
         double bestWall = double.MaxValue, bestCpu = double.MaxValue;
-        using var process = Process.GetCurrentProcess();
         for (int i = 0; i < repeat; i++)
         {
-            process.Refresh();
-            var cpu0 = process.TotalProcessorTime;
-            var sw = Stopwatch.StartNew();
-            action();
-            double wall = sw.Elapsed.TotalSeconds;
-            process.Refresh();
+            var (wall, cpu) = BenchClock.Measure(action);
             bestWall = Math.Min(bestWall, wall);
-            bestCpu = Math.Min(bestCpu, Math.Max(1e-6, (process.TotalProcessorTime - cpu0).TotalSeconds));
+            bestCpu = Math.Min(bestCpu, Math.Max(1e-6, cpu));
         }
         return (bestWall, bestCpu);
     }

@@ -63,15 +63,12 @@ public sealed class MertBenchCommand : IBenchmarkCommand
 
         // Warm-up: one window (first-call allocations, kernel selection).
         extractor.ExtractFromWindows(new[] { new ArraySegment<float>(samples, 0, Math.Min(windowSamples, (int)total)) });
-        var process = Process.GetCurrentProcess();
-        var cpuBefore = process.TotalProcessorTime;
-        var sw = Stopwatch.StartNew();
-        var features = extractor.ExtractFromWindows(windows);
-        if (cuda) torch.cuda.synchronize();
-        sw.Stop();
-        process.Refresh();
-        double cpuSeconds = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
-        double wall = sw.Elapsed.TotalSeconds;
+        FeatureMatrix features = null!;
+        var (wall, cpuSeconds) = BenchClock.Measure(() =>
+        {
+            features = extractor.ExtractFromWindows(windows);
+            if (cuda) torch.cuda.synchronize();
+        });
         double achieved = flops / wall / 1e9;
         Console.WriteLine($"extract: {windows.Count} windows -> ({features.Rows}, {features.Columns}) in {wall:0.00} s");
         Console.WriteLine($"  real-time factor {seconds / wall:0.00}x (audio s per wall s)");

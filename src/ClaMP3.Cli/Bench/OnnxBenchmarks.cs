@@ -58,15 +58,13 @@ internal static class OnnxBenchmarks
     internal static (double Wall, double Cpu) Time(Action once, double seconds)
     {
         once();
-        var process = Process.GetCurrentProcess();
-        process.Refresh();
-        var cpuBefore = process.TotalProcessorTime;
-        var clock = Stopwatch.StartNew();
         int passes = 0;
-        do { once(); passes++; } while (clock.Elapsed.TotalSeconds < seconds);
-        double wall = clock.Elapsed.TotalSeconds;
-        process.Refresh();
-        return (wall / passes, (process.TotalProcessorTime - cpuBefore).TotalSeconds / passes);
+        var (wall, cpu) = BenchClock.Measure(() =>
+        {
+            var clock = Stopwatch.StartNew();
+            do { once(); passes++; } while (clock.Elapsed.TotalSeconds < seconds);
+        });
+        return (wall / passes, cpu / passes);
     }
 
     public static int RunModel(double seconds, int largeBatch, int threads, bool int8, Modality[] encoders)
@@ -162,22 +160,17 @@ internal static class OnnxBenchmarks
             var path = Path.Combine(folder, $"mert-{precision}.onnx");
             MertOnnxExporter.ExportModel(config, weights, precision, path);
             using var session = OnnxSessions.Create(path, threads, false);
-            var clock = Stopwatch.StartNew();
-            var process = Process.GetCurrentProcess();
-            int done = 0;
             void Pass(int count)
             {
                 using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, samples.AsMemory(0, count * windowSamples), new long[] { count, windowSamples });
                 using var o = session.Run(new RunOptions(), new[] { "waveform" }, new[] { input }, new[] { "hidden_state_means" });
             }
             Pass(1); // warm-up
-            process.Refresh();
-            var cpuBefore = process.TotalProcessorTime;
-            clock.Restart();
-            while (done < windows) { int n = Math.Min(batchWindows, windows - done); Pass(n); done += n; }
-            double wall = clock.Elapsed.TotalSeconds, achieved = flops / wall / 1e9;
-            process.Refresh();
-            double cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
+            var (wall, cpu) = BenchClock.Measure(() =>
+            {
+                for (int done = 0; done < windows;) { int n = Math.Min(batchWindows, windows - done); Pass(n); done += n; }
+            });
+            double achieved = flops / wall / 1e9;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{(precision == OnnxPrecision.Int8 ? "int8" : "fp32")}: {windows} windows in {wall:0.00} s, real-time factor {windows * 5.0 / wall:0.00}x, {achieved:0.0} GFLOP/s = {achieved / matmul:P0} of the matmul rate; " +
                 $"{windows * 5.0 / cpu:0.00} audio s per CPU s, {flops / cpu / 1e9:0.0} GFLOP per CPU s = {flops / cpu / 1e9 / matmulCpu:P0} of the matmul's"));
