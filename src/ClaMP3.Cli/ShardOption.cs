@@ -17,8 +17,4 @@ internal static class ShardOption
         if (text is null) return null;
         return ShardSpec.TryParse(text, out var spec, out var error) ? spec : throw new UsageException(error);
     }
-
-    /// <summary>The <see cref="FileBatchOptions.Select"/> hook for a shard (null: every item).</summary>
-    public static Func<IReadOnlyList<T>, IReadOnlyList<T>>? Selector<T>(ShardSpec? spec) =>
-        spec is { } s ? items => s.Select(items) : null;
 }

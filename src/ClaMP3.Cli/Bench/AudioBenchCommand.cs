@@ -24,59 +24,52 @@ public sealed class AudioBenchCommand : IBenchmarkCommand
 
     private static int Run(double seconds, int sampleRate, int repeat, string[] extraFiles)
     {
-        string dir = Path.Combine(Path.GetTempPath(), "clamp3-bench-audio-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        try
+        using var scratch = new ScratchFolder("audio");
+        string dir = scratch.Path;
+        int frames = (int)Math.Round(seconds * sampleRate);
+        string wav = Path.Combine(dir, "synthetic.wav");
+        File.WriteAllBytes(wav, SyntheticStereoWav(sampleRate, frames));
+        Console.WriteLine($"audio bench: {seconds:0.#} s, {sampleRate} Hz stereo PCM16, best of {repeat}; figures in audio seconds per wall second");
+
+        var inputs = new List<(string Label, string Path)> { ("wav pcm16", wav) };
+        if (TryEncode("flac", $"-5 --silent -f -o \"{Path.Combine(dir, "synthetic.flac")}\" \"{wav}\"")) inputs.Add(("flac -5", Path.Combine(dir, "synthetic.flac")));
+        else Console.WriteLine("  (no 'flac' tool: FLAC decoding not timed)");
+        if (TryEncode("oggenc", $"-Q -q 5 -o \"{Path.Combine(dir, "synthetic.ogg")}\" \"{wav}\"")) inputs.Add(("ogg vorbis q5", Path.Combine(dir, "synthetic.ogg")));
+        else Console.WriteLine("  (no 'oggenc' tool: OGG decoding not timed)");
+        foreach (var f in extraFiles) inputs.Add((Path.GetFileName(f), f));
+
+        Console.WriteLine();
+        Console.WriteLine($"{"stage",-40} {"wall ms",9} {"audio s/s",11} {"cpu ms",9} {"audio s/cpu s",11}");
+        DecodedAudio? decoded = null;
+        foreach (var (label, path) in inputs)
         {
-            int frames = (int)Math.Round(seconds * sampleRate);
-            string wav = Path.Combine(dir, "synthetic.wav");
-            File.WriteAllBytes(wav, SyntheticStereoWav(sampleRate, frames));
-            Console.WriteLine($"audio bench: {seconds:0.#} s, {sampleRate} Hz stereo PCM16, best of {repeat}; figures in audio seconds per wall second");
-
-            var inputs = new List<(string Label, string Path)> { ("wav pcm16", wav) };
-            if (TryEncode("flac", $"-5 --silent -f -o \"{Path.Combine(dir, "synthetic.flac")}\" \"{wav}\"")) inputs.Add(("flac -5", Path.Combine(dir, "synthetic.flac")));
-            else Console.WriteLine("  (no 'flac' tool: FLAC decoding not timed)");
-            if (TryEncode("oggenc", $"-Q -q 5 -o \"{Path.Combine(dir, "synthetic.ogg")}\" \"{wav}\"")) inputs.Add(("ogg vorbis q5", Path.Combine(dir, "synthetic.ogg")));
-            else Console.WriteLine("  (no 'oggenc' tool: OGG decoding not timed)");
-            foreach (var f in extraFiles) inputs.Add((Path.GetFileName(f), f));
-
-            Console.WriteLine();
-            Console.WriteLine($"{"stage",-40} {"wall ms",9} {"audio s/s",11} {"cpu ms",9} {"audio s/cpu s",11}");
-            DecodedAudio? decoded = null;
-            foreach (var (label, path) in inputs)
-            {
-                DecodedAudio d = null!;
-                var t = Best(repeat, () => d = AudioDecoder.Decode(path));
-                Report($"decode {label}", t, d.DurationSeconds);
-                decoded ??= d;
-            }
-
-            float[] mono = null!;
-            Report("mono mix", Best(repeat, () => mono = MertAudioPreprocessor.ToMono(decoded!)), seconds);
-            float[] resampled = null!;
-            var simd = Best(repeat, () => resampled = MertAudioPreprocessor.Resample(mono, sampleRate));
-            Report($"resample {sampleRate}→24000 (SIMD)", simd, seconds);
-            var resampler = SincResampler.For(sampleRate, MertAudioPreprocessor.TargetSampleRate);
-            float[] scalar = null!;
-            var scalarTime = Best(1, () => scalar = resampler.ResampleScalar(mono));
-            Report($"resample {sampleRate}→24000 (scalar)", scalarTime, seconds);
-            double worst = 0;
-            for (int i = 0; i < resampled.Length; i++) worst = Math.Max(worst, Math.Abs(resampled[i] - scalar[i]));
-            Console.WriteLine($"  SIMD / scalar speed-up {scalarTime.Wall / simd.Wall:0.0}x wall, {scalarTime.Cpu / simd.Cpu:0.0}x cpu (same FMA chains; max |diff| {worst:E1}); " +
-                              $"{mono.Length / simd.Cpu / 1e6:0.0} M input samples per cpu s, {resampler.Taps} taps × {resampler.ReducedTo} phases");
-            Report("normalize (numpy float32 order)", Best(repeat, () => MertAudioPreprocessor.Normalize(resampled)), seconds);
-            foreach (var (label, path) in inputs)
-            {
-                float[] prepared = null!;
-                var t = Best(repeat, () => prepared = MertAudioPreprocessor.Prepare(path));
-                Report($"prepare {label} (streamed)", t, prepared.Length / 24000.0);
-            }
-            return 0;
+            DecodedAudio d = null!;
+            var t = Best(repeat, () => d = AudioDecoder.Decode(path));
+            Report($"decode {label}", t, d.DurationSeconds);
+            decoded ??= d;
         }
-        finally
+
+        float[] mono = null!;
+        Report("mono mix", Best(repeat, () => mono = MertAudioPreprocessor.ToMono(decoded!)), seconds);
+        float[] resampled = null!;
+        var simd = Best(repeat, () => resampled = MertAudioPreprocessor.Resample(mono, sampleRate));
+        Report($"resample {sampleRate}→24000 (SIMD)", simd, seconds);
+        var resampler = SincResampler.For(sampleRate, MertAudioPreprocessor.TargetSampleRate);
+        float[] scalar = null!;
+        var scalarTime = Best(1, () => scalar = resampler.ResampleScalar(mono));
+        Report($"resample {sampleRate}→24000 (scalar)", scalarTime, seconds);
+        double worst = 0;
+        for (int i = 0; i < resampled.Length; i++) worst = Math.Max(worst, Math.Abs(resampled[i] - scalar[i]));
+        Console.WriteLine($"  SIMD / scalar speed-up {scalarTime.Wall / simd.Wall:0.0}x wall, {scalarTime.Cpu / simd.Cpu:0.0}x cpu (same FMA chains; max |diff| {worst:E1}); " +
+                          $"{mono.Length / simd.Cpu / 1e6:0.0} M input samples per cpu s, {resampler.Taps} taps × {resampler.ReducedTo} phases");
+        Report("normalize (numpy float32 order)", Best(repeat, () => MertAudioPreprocessor.Normalize(resampled)), seconds);
+        foreach (var (label, path) in inputs)
         {
-            try { Directory.Delete(dir, true); } catch (IOException) { }
+            float[] prepared = null!;
+            var t = Best(repeat, () => prepared = MertAudioPreprocessor.Prepare(path));
+            Report($"prepare {label} (streamed)", t, prepared.Length / 24000.0);
         }
+        return 0;
     }
 
     private static void Report(string stage, (double Wall, double Cpu) t, double audioSeconds) =>
@@ -88,17 +81,11 @@ public sealed class AudioBenchCommand : IBenchmarkCommand
     {
         action(); // warm-up (JIT, caches)
         double bestWall = double.MaxValue, bestCpu = double.MaxValue;
-        using var process = Process.GetCurrentProcess();
         for (int i = 0; i < repeat; i++)
         {
-            process.Refresh();
-            var cpu0 = process.TotalProcessorTime;
-            var sw = Stopwatch.StartNew();
-            action();
-            double wall = sw.Elapsed.TotalSeconds;
-            process.Refresh();
+            var (wall, cpu) = BenchClock.Measure(action);
             bestWall = Math.Min(bestWall, wall);
-            bestCpu = Math.Min(bestCpu, Math.Max(1e-6, (process.TotalProcessorTime - cpu0).TotalSeconds));
+            bestCpu = Math.Min(bestCpu, Math.Max(1e-6, cpu));
         }
         return (bestWall, bestCpu);
     }

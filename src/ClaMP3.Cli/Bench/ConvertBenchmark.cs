@@ -48,7 +48,7 @@ public sealed class ConvertBenchmark : IBenchmarkCommand
             return CliErrors.Usage;
         }
         var converters = FileConverterRegistry.Discover();
-        using var scratch = new ScratchDir();
+        using var scratch = new ScratchFolder("convert");
         output.WriteLine($"corpus {Path.GetFullPath(corpus)}, {repeat} timed passes after >= 1 s of warm-up, one thread, read + convert in memory");
         output.WriteLine($"{"converter",-18} {"files",6} {"ok",5} {"MB",8} {"files/s",10} {"MB/s",8}   official (Python)             ratio");
         foreach (var converter in converters)
@@ -128,12 +128,6 @@ public sealed class ConvertBenchmark : IBenchmarkCommand
             if (inputs.Count > 0) return inputs;
         }
         return [];
-    }
-
-    private sealed class ScratchDir : IDisposable
-    {
-        public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "clamp3-bench-" + Guid.NewGuid().ToString("N")[..8]);
-        public void Dispose() { try { Directory.Delete(Path, true); } catch (IOException) { } }
     }
 }
 

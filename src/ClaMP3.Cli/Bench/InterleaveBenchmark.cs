@@ -26,18 +26,16 @@ public sealed class InterleaveBenchmark : IBenchmarkCommand
             long bytes = files.Sum(f => new FileInfo(f).Length);
             int written = texts.Count(t => !AbcInterleaver.Run(t).IsRejected); // also the warm-up
 
-            var process = Process.GetCurrentProcess();
-            var cpuStart = process.TotalProcessorTime;
-            var watch = Stopwatch.StartNew();
             int rounds = 0;
-            do
+            var (wall, cpu) = BenchClock.Measure(() =>
             {
-                foreach (var t in texts) AbcInterleaver.Run(t);
-                rounds++;
-            } while (watch.Elapsed.TotalSeconds < parse.GetValue(seconds));
-            double wall = watch.Elapsed.TotalSeconds;
-            process.Refresh();
-            double cpu = (process.TotalProcessorTime - cpuStart).TotalSeconds;
+                var watch = Stopwatch.StartNew();
+                do
+                {
+                    foreach (var t in texts) AbcInterleaver.Run(t);
+                    rounds++;
+                } while (watch.Elapsed.TotalSeconds < parse.GetValue(seconds));
+            });
             long n = (long)texts.Length * rounds;
             Console.WriteLine($"abc2interleaved  files {texts.Length} ({written} written, {texts.Length - written} rejected)  rounds {rounds}");
             Console.WriteLine($"  wall: {n / wall,9:N0} files/s  {bytes * rounds / wall / 1e6,7:N2} MB/s");

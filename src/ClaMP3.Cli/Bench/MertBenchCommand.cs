@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using ClaMP3.ML.Inference;
 using ClaMP3.ML.Modeling.Mert;
+using ClaMP3.ML.Preprocessing.Audio;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -36,8 +37,8 @@ public sealed class MertBenchCommand : IBenchmarkCommand
     {
         if (threads > 0) torch.set_num_threads(threads);
         var config = new MertConfig(); // MERT-v1-95M defaults
-        const int sampleRate = 24000, windowSamples = 5 * sampleRate;
-        var device = torch.device(deviceName);
+        const int sampleRate = MertAudioPreprocessor.TargetSampleRate, windowSamples = MertAudioPreprocessor.WindowSamples;
+        var device = TorchDevice.Parse(deviceName);
         bool cuda = device.type == DeviceType.CUDA;
         Console.WriteLine($"MERT bench: {config}");
         Console.WriteLine($"audio {seconds:0.#} s at 24 kHz, windows batched by {batchWindows}, engine torch, device {deviceName}, threads {torch.get_num_threads()}; CPU: {ClaMP3.ML.Onnx.CpuFeatures.Summary()}");
@@ -57,20 +58,17 @@ public sealed class MertBenchCommand : IBenchmarkCommand
         var windows = new List<ArraySegment<float>>();
         for (long i = 0; i < total; i += windowSamples)
             windows.Add(new ArraySegment<float>(samples, (int)i, (int)Math.Min(windowSamples, total - i)));
-        if (windows.Count > 1 && windows[^1].Count < sampleRate) windows.RemoveAt(windows.Count - 1);
+        if (windows.Count > 1 && windows[^1].Count < MertAudioPreprocessor.MinLastWindowSamples) windows.RemoveAt(windows.Count - 1);
         double flops = windows.Sum(w => MertCost.WindowFlops(config, w.Count));
 
         // Warm-up: one window (first-call allocations, kernel selection).
         extractor.ExtractFromWindows(new[] { new ArraySegment<float>(samples, 0, Math.Min(windowSamples, (int)total)) });
-        var process = Process.GetCurrentProcess();
-        var cpuBefore = process.TotalProcessorTime;
-        var sw = Stopwatch.StartNew();
-        var features = extractor.ExtractFromWindows(windows);
-        if (cuda) torch.cuda.synchronize();
-        sw.Stop();
-        process.Refresh();
-        double cpuSeconds = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
-        double wall = sw.Elapsed.TotalSeconds;
+        FeatureMatrix features = null!;
+        var (wall, cpuSeconds) = BenchClock.Measure(() =>
+        {
+            features = extractor.ExtractFromWindows(windows);
+            if (cuda) torch.cuda.synchronize();
+        });
         double achieved = flops / wall / 1e9;
         Console.WriteLine($"extract: {windows.Count} windows -> ({features.Rows}, {features.Columns}) in {wall:0.00} s");
         Console.WriteLine($"  real-time factor {seconds / wall:0.00}x (audio s per wall s)");

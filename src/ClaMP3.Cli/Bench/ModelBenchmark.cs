@@ -69,7 +69,7 @@ public sealed class ModelBenchmark : IBenchmarkCommand
     private static int Run(double seconds, int largeBatch, string deviceName, bool bf16, int threads, Modality[] encoders, int[] patchLengths)
     {
         if (threads > 0) torch.set_num_threads(threads);
-        var device = ClaMP3.ML.Inference.Clamp3ModelLoader.ParseDevice(deviceName);
+        var device = ClaMP3.ML.Inference.TorchDevice.Parse(deviceName);
         var config = Clamp3Config.Official();
         Console.WriteLine($"engine torch, device {device}, {torch.get_num_threads()} threads; CPU: {ClaMP3.ML.Onnx.CpuFeatures.Summary()}; official sizes, random weights; text {config.MaxTextLength} tokens, scores {config.PatchLength} patches of {config.PatchSize}, audio {config.MaxAudioLength} rows");
 

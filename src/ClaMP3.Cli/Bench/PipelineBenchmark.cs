@@ -47,7 +47,8 @@ public sealed class PipelineBenchmark : IBenchmarkCommand
             Console.WriteLine($"model {options.CheckpointPath}, IDataView batch {options.BatchSize}, libtorch threads {TorchSharp.torch.get_num_threads()}");
             // The ONNX columns: the same batched IDataView transform over the ONNX engine, and the standard-model route
             // (ApplyOnnxModel + CustomMapping, saved with mlContext.Model.Save) that ML.NET runs one row per ONNX call.
-            string onnxFolder = Path.Combine(Path.GetTempPath(), "clamp3-bench-pipeline-" + Guid.NewGuid().ToString("N"));
+            using var scratch = new ScratchFolder("pipeline");
+            string onnxFolder = scratch.Path;
             Clamp3OnnxExporter.Export(options.CheckpointPath, onnxFolder, options.ConfigPath);
             Console.WriteLine($"{"input",-8} {"rows",6} {"IDataView rows/s",17} {"PredictionEngine rows/s",24} {"ratio",7} {"ONNX IDataView rows/s",22} {"standard model rows/s",22} {"ratio",7}");
             foreach (var (name, modality, rows) in new[] { ("text", Modality.Text, textRows), ("score", Modality.Symbolic, scoreRows) })
@@ -71,7 +72,6 @@ public sealed class PipelineBenchmark : IBenchmarkCommand
                 double standardRate = Rate(ml, ml.Transforms.FeaturizeClamp3ForScoring(scoring, inputColumnName: nameof(Row.Input)).Fit(data), data);
                 Console.WriteLine($"{name,-8} {rows.Count,6} {batchedRate,17:F1} {singleRate,24:F1} {batchedRate / singleRate,6:F2}× {onnxRate,22:F1} {standardRate,22:F1} {onnxRate / standardRate,6:F2}×");
             }
-            Directory.Delete(onnxFolder, recursive: true);
             return 0;
         });
         return command;

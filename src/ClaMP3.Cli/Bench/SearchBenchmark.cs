@@ -62,19 +62,17 @@ public sealed class SearchBenchmark : IBenchmarkCommand
             var queries = new float[q][];
             for (int i = 0; i < q; i++) { queries[i] = new float[gen.Dimension]; gen.Query(i, queries[i]); }
             index.SearchExactBatch(queries.Take(Math.Min(q, 4)).ToList(), 10); // warm-up: JIT and page cache
-            var clock = Stopwatch.StartNew();
-            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-            var exact = index.SearchExactBatch(queries, 10);
-            double exactMs = clock.Elapsed.TotalMilliseconds / q;
-            double exactCpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / q;
+            IReadOnlyList<VectorHit>[] exact = null!;
+            var (exactWall, exactCpu) = BenchClock.Measure(() => exact = index.SearchExactBatch(queries, 10));
+            double exactMs = exactWall * 1e3 / q, exactCpuMs = exactCpu * 1e3 / q;
 
             for (int i = 0; i < Math.Min(q, 8); i++) index.Search(queries[i], 10, search); // warm-up
             var approximate = new IReadOnlyList<VectorHit>[q];
-            clock.Restart();
-            cpu = Process.GetCurrentProcess().TotalProcessorTime;
-            for (int i = 0; i < q; i++) approximate[i] = index.Search(queries[i], 10, search);
-            double indexMs = clock.Elapsed.TotalMilliseconds / q;
-            double indexCpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / q;
+            var (indexWall, indexCpu) = BenchClock.Measure(() =>
+            {
+                for (int i = 0; i < q; i++) approximate[i] = index.Search(queries[i], 10, search);
+            });
+            double indexMs = indexWall * 1e3 / q, indexCpuMs = indexCpu * 1e3 / q;
 
             double recall = 0;
             for (int i = 0; i < q; i++)
@@ -115,10 +113,8 @@ public sealed class SearchBenchmark : IBenchmarkCommand
             for (int i = 0; i < count; i++) writer.Add("item" + (start + i).ToString("D8", CultureInfo.InvariantCulture), buffer.AsSpan(i * gen.Dimension, gen.Dimension));
         }
         double write = clock.Elapsed.TotalSeconds;
-        clock.Restart();
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        writer.Complete(graph);
-        return (write, clock.Elapsed.TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
+        var (graphWall, graphCpu) = BenchClock.Measure(() => writer.Complete(graph));
+        return (write, graphWall, graphCpu);
     }
 
     private static string Size(string path) => File.Exists(path) ? $"{new FileInfo(path).Length / 1e6:F0} MB" : "none";

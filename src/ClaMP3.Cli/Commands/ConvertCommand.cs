@@ -47,7 +47,7 @@ public sealed class ConvertCommand : ICliCommand
             if (File.Exists(outputDir)) throw new UsageException($"OUTPUT_DIR is a file: {outputDir}");
             var batch = new BatchConverter(converter, new ConverterOptions(parse.GetValue(m3), AcceptPlainAbc: !parse.GetValue(official)))
             {
-                Overwrite = parse.GetValue(overwrite), MaxDegreeOfParallelism = Math.Max(1, parse.GetValue(jobs)), Select = ShardOption.Selector<string>(shardSpec),
+                Overwrite = parse.GetValue(overwrite), MaxDegreeOfParallelism = Math.Max(1, parse.GetValue(jobs)), Select = ShardSpec.Selector<string>(shardSpec),
             };
             bool quietly = parse.GetValue(quiet);
             batch.FileCompleted += (_, r) => // one at a time, from the converters' worker threads

@@ -29,7 +29,7 @@ public sealed class MertCommand : ICliCommand
             string? modelDir = parse.GetValue(model), onnxDir = parse.GetValue(onnx);
             string inputPath = parse.GetValue(input)!, deviceName = parse.GetValue(device)!;
             if (onnxDir is null && parse.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(parse.GetValue(threads));
-            var plan = CliErrors.Start(null, () => FileBatch.Plan(inputPath, parse.GetValue(output)!, MertFileExtractor.BatchOptions(ShardOption.Selector<FileBatchItem>(shardSpec))));
+            var plan = CliErrors.Start(null, () => FileBatch.Plan(inputPath, parse.GetValue(output)!, MertFileExtractor.BatchOptions(ShardSpec.Selector<FileBatchItem>(shardSpec))));
             if (modelDir is null && onnxDir is null) throw new UsageException("--model is required (or --onnx DIR from `clamp3 export onnx --mert`).");
             using var extractor = CliErrors.Start(onnxDir ?? modelDir, () => MertExtractor.Open(modelDir, onnxDir, deviceName, Math.Max(0, parse.GetValue(threads))));
             extractor.MaxBatchWindows = Math.Max(1, parse.GetValue(batch));

@@ -145,6 +145,23 @@ public static class SafeArchive
         return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
     }
 
+    /// <summary>Stores <paramref name="file"/> in <paramref name="zip"/> as <paramref name="entryName"/>, uncompressed (as
+    /// <c>CreateEntryFromFile</c> with <see cref="CompressionLevel.NoCompression"/>, file time included), and returns its
+    /// size and lower-case hex SHA-256 computed on the same read: a weight file is read once, not once to hash it and
+    /// once more to copy it.</summary>
+    public static (long Size, string Sha256) AddEntryHashed(ZipArchive zip, string file, string entryName)
+    {
+        ArgumentNullException.ThrowIfNull(zip);
+        using var input = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        var entry = zip.CreateEntry(entryName, CompressionLevel.NoCompression);
+        var lastWrite = File.GetLastWriteTime(file);
+        // What CreateEntryFromFile does with a time the zip format cannot hold.
+        entry.LastWriteTime = lastWrite.Year is < 1980 or > 2107 ? new DateTime(1980, 1, 1, 0, 0, 0) : lastWrite;
+        using var output = entry.Open();
+        long size = input.Length;
+        return (size, CopyHashed(input, output, size, entryName, file));
+    }
+
     /// <summary>True for 64 hex digits (what a manifest may name a cache folder or file after).</summary>
     public static bool IsSha256(string? text) => text is { Length: 64 } && text.All(char.IsAsciiHexDigit);
 

@@ -40,4 +40,9 @@ public readonly record struct ShardSpec(int Index, int Count)
     }
 
     public bool Contains(int position) => position % Count == Index;
+
+    /// <summary>The <see cref="FileBatchOptions.Select"/> hook for an optional shard: <see cref="Select{T}"/>, or null
+    /// (every item) when <paramref name="spec"/> is null.</summary>
+    public static Func<IReadOnlyList<T>, IReadOnlyList<T>>? Selector<T>(ShardSpec? spec) =>
+        spec is { } s ? items => s.Select(items) : null;
 }

@@ -62,8 +62,8 @@ public sealed class Clamp3EmbedJob : IDisposable
             var extensions = withAudio ? Clamp3FileEmbedder.Extensions.Concat(Clamp3FileEmbedder.AudioExtensions) : Clamp3FileEmbedder.Extensions;
             throw new NotSupportedException($"{options.Input}: unsupported file type (use {string.Join(" ", extensions)}{(withAudio ? "" : "; audio needs --mert")}).");
         }
-        var select = options.Shard is { } shard ? shard.Select<FileBatchItem> : (Func<IReadOnlyList<FileBatchItem>, IReadOnlyList<FileBatchItem>>?)null;
-        var batch = FileBatch.Plan(options.Input, options.OutputDirectory, Clamp3FileEmbedder.BatchOptions(withAudio, select));
+        var batch = FileBatch.Plan(options.Input, options.OutputDirectory,
+            Clamp3FileEmbedder.BatchOptions(withAudio, ShardSpec.Selector<FileBatchItem>(options.Shard)));
         return new Clamp3EmbedJob(options, batch, onnxMert);
     }
 

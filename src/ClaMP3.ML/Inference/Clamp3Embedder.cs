@@ -241,30 +241,20 @@ public sealed class Clamp3Embedder : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            var segments = RunAllSegments(inputs, kind);
+            bool global = kind == FeatureKind.Global;
             var results = new FeatureMatrix[inputs.Count];
-            foreach (var modality in new[] { Modality.Text, Modality.Symbolic, Modality.Audio })
+            for (int i = 0; i < results.Length; i++)
             {
-                var items = Enumerable.Range(0, inputs.Count).Where(i => inputs[i].Modality == modality).ToList();
-                if (items.Count > 0) EmbedModality(inputs, items, modality, kind, results);
+                var modality = inputs[i].Modality;
+                int n = inputs[i].Length, maxLength = SegmentLength(modality);
+                results[i] = global ? WeightedMean(segments[i], n, maxLength, GlobalDimension) : Concatenate(segments[i], n, maxLength, SequenceDimension(modality));
             }
             // Never hand out NaN silently (e.g. activations overflowing in bfloat16).
             for (int i = 0; i < results.Length; i++)
                 if (FiniteValues.FirstNonFinite(results[i].Values) is var bad and >= 0)
                     throw new InvalidOperationException($"Input {i} ({inputs[i].Modality}, {inputs[i].Length} items) gave non-finite features (first at element {bad}); refused rather than returned.");
             return results;
-        }
-    }
-
-    private void EmbedModality(IReadOnlyList<PreparedInput> inputs, List<int> items, Modality modality, FeatureKind kind, FeatureMatrix[] results)
-    {
-        int maxLength = SegmentLength(modality);
-        bool global = kind == FeatureKind.Global;
-        int columns = global ? GlobalDimension : SequenceDimension(modality);
-        var segmentOutputs = RunSegments(inputs, items, modality, global, columns);
-        foreach (var i in items)
-        {
-            var n = inputs[i].Length;
-            results[i] = global ? WeightedMean(segmentOutputs[i], n, maxLength, columns) : Concatenate(segmentOutputs[i], n, maxLength, columns);
         }
     }
 
@@ -275,17 +265,24 @@ public sealed class Clamp3Embedder : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var all = new float[inputs.Count][][];
-            foreach (var modality in new[] { Modality.Text, Modality.Symbolic, Modality.Audio })
-            {
-                var items = Enumerable.Range(0, inputs.Count).Where(i => inputs[i].Modality == modality).ToList();
-                if (items.Count == 0) continue;
-                bool global = kind == FeatureKind.Global;
-                var outputs = RunSegments(inputs, items, modality, global, global ? GlobalDimension : SequenceDimension(modality));
-                foreach (var i in items) all[i] = outputs[i];
-            }
-            return all;
+            return RunAllSegments(inputs, kind);
         }
+    }
+
+    /// <summary>The segment outputs of every input (see <see cref="EmbedSegments"/>), one modality after another (text,
+    /// symbolic, audio), so that each engine call batches segments of one encoder. The caller holds the lock.</summary>
+    private float[][][] RunAllSegments(IReadOnlyList<PreparedInput> inputs, FeatureKind kind)
+    {
+        var all = new float[inputs.Count][][];
+        bool global = kind == FeatureKind.Global;
+        foreach (var modality in new[] { Modality.Text, Modality.Symbolic, Modality.Audio })
+        {
+            var items = Enumerable.Range(0, inputs.Count).Where(i => inputs[i].Modality == modality).ToList();
+            if (items.Count == 0) continue;
+            var outputs = RunSegments(inputs, items, modality, global, global ? GlobalDimension : SequenceDimension(modality));
+            foreach (var i in items) all[i] = outputs[i];
+        }
+        return all;
     }
 
     private Dictionary<int, float[][]> RunSegments(IReadOnlyList<PreparedInput> inputs, List<int> items, Modality modality, bool global, int columns)

@@ -1,4 +1,5 @@
 using ClaMP3.ML.IO;
+using ClaMP3.ML.Preprocessing.Audio;
 using ClaMP3.ML.Tokenization;
 
 namespace ClaMP3.ML.Inference;
@@ -13,8 +14,9 @@ public sealed class Clamp3FileEmbedder
     /// <summary>Matched case-sensitively, as <c>extract_clamp3.py</c>'s <c>endswith</c>.</summary>
     public static IReadOnlyList<string> Extensions { get; } = [".txt", ".abc", ".mtf", ".npy"];
 
-    /// <summary>Audio files, embedded through MERT when an extractor is given (matched in any case, as <c>clamp3 mert</c>).</summary>
-    public static IReadOnlyList<string> AudioExtensions { get; } = [".wav", ".mp3", ".flac", ".ogg"];
+    /// <summary>Audio files, embedded through MERT when an extractor is given: what <see cref="AudioDecoder"/> reads,
+    /// matched in any case, as <c>clamp3 mert</c>.</summary>
+    public static IReadOnlyList<string> AudioExtensions => AudioDecoder.SupportedExtensions;
 
     private readonly Clamp3Embedder _embedder;
     private readonly MertExtractor? _mert;

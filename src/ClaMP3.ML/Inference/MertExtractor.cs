@@ -53,13 +53,7 @@ public sealed class MertExtractor : IDisposable
     /// <summary>(L, W, H) features of an audio file (what extract_mert.py saves without <c>--mean_features</c>).</summary>
     public MertLayerFeatures ExtractLayersFromFile(string path)
     {
-        var normalized = MertAudioPreprocessor.Prepare(path);
-        var features = ExtractLayersFromWindows(MertAudioPreprocessor.Windows(normalized, path)) with
-        {
-            AudioSeconds = normalized.Length / (double)MertAudioPreprocessor.TargetSampleRate,
-        };
-        RequireFinite(features, path);
-        return features;
+        return ExtractLayersFromNormalized(MertAudioPreprocessor.Prepare(path), path);
     }
 
     /// <summary>(W, H) features of mono samples in memory at any sample rate (resampled to 24 kHz and normalised here).</summary>
@@ -81,18 +75,21 @@ public sealed class MertExtractor : IDisposable
     {
         ArgumentNullException.ThrowIfNull(channels);
         if (sampleRate <= 0) throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, "the sample rate must be positive.");
-        var normalized = MertAudioPreprocessor.Prepare(new DecodedAudio(channels, sampleRate));
-        var features = ExtractLayersFromWindows(MertAudioPreprocessor.Windows(normalized)) with
+        return ExtractLayersFromNormalized(MertAudioPreprocessor.Prepare(new DecodedAudio(channels, sampleRate)), null);
+    }
+
+    /// <summary>The 5 s windows of prepared 24 kHz audio, run, with the audio's length. <paramref name="path"/> (null for
+    /// samples in memory) names the input in errors. NaN or Inf in the output (from NaN samples, or overflow) would become
+    /// NaN embeddings downstream: refused, naming the input.</summary>
+    private MertLayerFeatures ExtractLayersFromNormalized(float[] normalized, string? path)
+    {
+        var features = ExtractLayersFromWindows(MertAudioPreprocessor.Windows(normalized, path)) with
         {
             AudioSeconds = normalized.Length / (double)MertAudioPreprocessor.TargetSampleRate,
         };
-        RequireFinite(features, "audio samples");
+        Checkpoints.FiniteValues.Require(features.Values, path ?? "audio samples", "the MERT features computed from it");
         return features;
     }
-
-    /// <summary>NaN or Inf in the output (from NaN samples, or overflow) would become NaN embeddings downstream: refused, naming the input.</summary>
-    private static void RequireFinite(MertLayerFeatures features, string source) =>
-        Checkpoints.FiniteValues.Require(features.Values, source, "the MERT features computed from it");
 
     /// <summary>Per-window, per-hidden-state features of already normalised 24 kHz windows: (L, W, H).</summary>
     public MertLayerFeatures ExtractLayersFromWindows(IReadOnlyList<ArraySegment<float>> windows)

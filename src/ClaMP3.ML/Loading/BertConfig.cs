@@ -40,9 +40,9 @@ public sealed record BertConfig
         if (HiddenSize % NumAttentionHeads != 0)
             throw new Clamp3ConfigException($"{section}.hidden_size {HiddenSize} is not a multiple of {section}.num_attention_heads {NumAttentionHeads}.");
         if (!(LayerNormEps > 0)) throw new Clamp3ConfigException($"{section}.layer_norm_eps must be positive, got {LayerNormEps}.");
-        // The official encoders use exact (erf) GELU; anything else would silently compute another function.
         if (HiddenDropoutProb is < 0 or >= 1) throw new Clamp3ConfigException($"{section}.hidden_dropout_prob must be in [0, 1), got {HiddenDropoutProb}.");
         if (AttentionProbsDropoutProb is < 0 or >= 1) throw new Clamp3ConfigException($"{section}.attention_probs_dropout_prob must be in [0, 1), got {AttentionProbsDropoutProb}.");
+        // The official encoders use exact (erf) GELU; anything else would silently compute another function.
         if (HiddenAct != "gelu") throw new Clamp3ConfigException($"{section}.hidden_act '{HiddenAct}' is not supported (only \"gelu\").");
     }
 }

@@ -84,16 +84,10 @@ public sealed class EmbeddingIndex : IDisposable
     /// <summary>All similarities to the query, in index order.</summary>
     public double[] Similarities(ReadOnlySpan<float> query)
     {
-        if (query.Length != Dimension)
-            throw new ArgumentException($"The query has {query.Length} dimensions, the index {Dimension}.");
-        var q = Similarity.Normalize(query);
+        var q = NormalizedQuery(query);
         var result = new double[Count];
-        if (_file is not null)
-        {
-            for (int i = 0; i < result.Length; i++) result[i] = TensorPrimitives.Dot(q, _file.GetVector(i));
-            return result;
-        }
-        for (int i = 0; i < result.Length; i++) result[i] = TensorPrimitives.Dot(q, _normalized[i]);
+        // A file-backed row is scored where it lies in the mapped file, not copied into a new array per row.
+        for (int i = 0; i < result.Length; i++) result[i] = _file is not null ? _file.Score(i, q) : TensorPrimitives.Dot(q, _normalized[i]);
         return result;
     }
 
@@ -102,12 +96,17 @@ public sealed class EmbeddingIndex : IDisposable
         if (topK < 1) throw new ArgumentOutOfRangeException(nameof(topK), topK, "topK must be at least 1.");
         if (_file is not null)
             return _file.Search(query, topK, SearchOptions).Select(h => new SearchHit(h.Key, h.Row, h.Similarity)).ToList();
-        if (query.Length != Dimension)
-            throw new ArgumentException($"The query has {query.Length} dimensions, the index {Dimension}.");
-        var q = Similarity.Normalize(query);
+        var q = NormalizedQuery(query);
         var heap = new TopK(Math.Min(topK, Math.Max(1, _ids.Count)));
         for (int i = 0; i < _normalized.Count; i++) heap.Add(TensorPrimitives.Dot(q, _normalized[i]), i);
         return heap.ToSorted().Select(p => new SearchHit(_ids[p.Row], p.Row, p.Score)).ToList();
+    }
+
+    private float[] NormalizedQuery(ReadOnlySpan<float> query)
+    {
+        if (query.Length != Dimension)
+            throw new ArgumentException($"The query has {query.Length} dimensions, the index {Dimension}.");
+        return Similarity.Normalize(query);
     }
 
     public void Dispose() => _file?.Dispose();

@@ -312,17 +312,20 @@ public static class Clamp3ModelFile
         var list = new JsonArray();
         foreach (var file in members)
         {
-            var record = new JsonObject
-            {
-                ["name"] = Path.GetFileName(file),
-                ["size"] = new FileInfo(file).Length,
-                ["sha256"] = SafeArchive.Sha256(file),
-            };
+            var record = new JsonObject { ["name"] = Path.GetFileName(file) };
             if (include)
             {
+                // Hashed while it is copied in: a 1.8 GB checkpoint is read once.
                 string entryName = $"weights/{id}/{Path.GetFileName(file)}";
-                zip.CreateEntryFromFile(file, entryName, CompressionLevel.NoCompression);
+                var (size, sha256) = SafeArchive.AddEntryHashed(zip, file, entryName);
+                record["size"] = size;
+                record["sha256"] = sha256;
                 record["entry"] = entryName;
+            }
+            else
+            {
+                record["size"] = new FileInfo(file).Length;
+                record["sha256"] = SafeArchive.Sha256(file);
             }
             list.Add(record);
         }

@@ -107,7 +107,8 @@ public sealed unsafe class VectorIndex : IDisposable
         else TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>((Half*)Matrix + offset, Dimension), destination);
     }
 
-    private float Score(int row, ReadOnlySpan<float> unitQuery)
+    /// <summary>The dot product of row <paramref name="row"/> with a unit query, read in place (no copy of a float32 row).</summary>
+    internal float Score(int row, ReadOnlySpan<float> unitQuery)
     {
         if (Header.Element == VectorElement.Float32)
             return TensorPrimitives.Dot(new ReadOnlySpan<float>((float*)Matrix + (long)row * Dimension, Dimension), unitQuery);
