@@ -24,6 +24,13 @@ public static class AtomicFile
         writer.Commit();
     }
 
+    /// <summary>Copies the file <paramref name="source"/> to <paramref name="path"/>.</summary>
+    public static void Copy(string source, string path) => Write(path, stream =>
+    {
+        using var input = File.OpenRead(source);
+        input.CopyTo(stream);
+    });
+
     /// <summary>Writes <paramref name="content"/> to <paramref name="path"/>.</summary>
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> content)
     {

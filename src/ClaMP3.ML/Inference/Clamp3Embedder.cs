@@ -145,7 +145,7 @@ public sealed class Clamp3Embedder : IDisposable
     // The config's tokenizer is optional: a checkpoint used for scores or audio only needs none.
     private static XlmRobertaTokenizer? LoadTokenizer(string? tokenizerPath, Clamp3Config config)
     {
-        tokenizerPath ??= config.TokenizerModel is { } fromConfig && File.Exists(fromConfig) ? fromConfig : null;
+        tokenizerPath ??= config.ExistingTokenizerModel;
         return tokenizerPath is null ? null : XlmRobertaTokenizer.Load(tokenizerPath);
     }
 

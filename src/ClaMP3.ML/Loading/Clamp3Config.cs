@@ -38,6 +38,10 @@ public sealed partial record Clamp3Config
     public required int MaxAudioLength { get; init; }
     /// <summary>The sentencepiece model named by the config file (resolved to an absolute path), if any.</summary>
     public string? TokenizerModel { get; init; }
+
+    /// <summary><see cref="TokenizerModel"/> when that file exists, else null: the config's tokenizer is a default that
+    /// callers use only when it is there (a checkpoint used for scores or audio needs none).</summary>
+    public string? ExistingTokenizerModel => TokenizerModel is { } path && File.Exists(path) ? path : null;
     /// <summary>The checkpoint file name the config file was written for (its <c>checkpoint</c> field), if any.</summary>
     public string? CheckpointFileName { get; init; }
     /// <summary>Where these values came from, for messages ("config.json at …", "inferred from …").</summary>

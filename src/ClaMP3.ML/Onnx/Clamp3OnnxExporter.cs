@@ -114,11 +114,11 @@ public static class Clamp3OnnxExporter
 
     private static string? CopyTokenizer(Clamp3Config config, string outputDirectory)
     {
-        if (config.TokenizerModel is not { } path || !File.Exists(path)) return null;
+        if (config.ExistingTokenizerModel is not { } path) return null;
         var name = Path.GetFileName(path);
         var target = Path.Combine(outputDirectory, name);
         if (!string.Equals(Path.GetFullPath(path), Path.GetFullPath(target), StringComparison.Ordinal))
-            AtomicFile.Write(target, s => { using var f = File.OpenRead(path); f.CopyTo(s); });
+            AtomicFile.Copy(path, target);
         return name;
     }
 }

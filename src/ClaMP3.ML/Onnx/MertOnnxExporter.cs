@@ -92,7 +92,7 @@ public static class MertOnnxExporter
     {
         var graph = MertOnnxGraph.Build(source.Config, source.Weights, $"MERT weights {source.WeightsPath}", precision == OnnxPrecision.Int8);
         var entry = OnnxFiles.WriteModel(outputDirectory, "mert", graph.ToModel(OnnxExportManifest.ExporterVersion, Clamp3OnnxExporter.Metadata(precision)));
-        AtomicFile.Write(Path.Combine(outputDirectory, ConfigFile), s => { using var f = File.OpenRead(source.ConfigPath); f.CopyTo(s); });
+        AtomicFile.Copy(source.ConfigPath, Path.Combine(outputDirectory, ConfigFile));
         return entry;
     }
 

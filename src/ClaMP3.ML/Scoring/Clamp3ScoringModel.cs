@@ -53,7 +53,7 @@ public sealed class Clamp3ScoringModel
         {
             case Modality.Text:
             {
-                tokenizerPath ??= config.TokenizerModel is { } fromConfig && File.Exists(fromConfig) ? fromConfig : null;
+                tokenizerPath ??= config.ExistingTokenizerModel;
                 if (tokenizerPath is null)
                     throw new ArgumentException("A text featurizer needs XLM-R's sentencepiece.bpe.model: give its path (--tokenizer).", nameof(tokenizerPath));
                 if (!File.Exists(tokenizerPath)) throw new FileNotFoundException($"Tokenizer model not found: {tokenizerPath}", tokenizerPath);
