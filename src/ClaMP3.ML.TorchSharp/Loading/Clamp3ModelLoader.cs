@@ -24,7 +24,7 @@ public static class Clamp3ModelLoader
     {
         if (!File.Exists(checkpointPath)) throw new FileNotFoundException($"CLaMP 3 checkpoint not found: {checkpointPath}", checkpointPath);
         var stateDict = CheckpointReader.Read(checkpointPath, allowNonFiniteWeights);
-        var config = ResolveConfig(stateDict, checkpointPath, configPath);
+        var config = Clamp3ConfigResolver.ResolveChecked(stateDict, checkpointPath, configPath);
         var model = new Clamp3Model(config);
         try
         {
@@ -38,19 +38,6 @@ public static class Clamp3ModelLoader
         }
         model.eval();
         return new LoadedClamp3Model(model, config, stateDict.Metadata);
-    }
-
-    /// <summary>The config of an already-read checkpoint (<see cref="Clamp3ConfigResolver.ResolveConfig"/> from its shapes,
-    /// no second read), after checking that it is a CLaMP 3 state dict and that config and tensors agree (naming the first
-    /// tensor and field that differ).</summary>
-    internal static Clamp3Config ResolveConfig(StateDict stateDict, string checkpointPath, string? configPath)
-    {
-        var shapes = stateDict.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal);
-        var description = $"checkpoint {checkpointPath}";
-        Clamp3CheckpointInspector.RequireClamp3(shapes, description);
-        var config = Clamp3ConfigResolver.ResolveConfig(checkpointPath, configPath, shapes);
-        config.CheckAgainst(shapes, description);
-        return config;
     }
 
     /// <summary>See <see cref="Clamp3ConfigResolver.FindSiblingConfig"/>.</summary>

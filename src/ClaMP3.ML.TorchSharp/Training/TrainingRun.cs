@@ -94,11 +94,11 @@ internal sealed class TrainingRun : IDisposable
         }
     }
 
-    /// <summary>The config (<see cref="Clamp3ModelLoader.ResolveConfig"/>, from the shapes already read), checked against
+    /// <summary>The config (<see cref="Clamp3ConfigResolver.ResolveChecked"/>, from the shapes already read), checked against
     /// the checkpoint's shapes.</summary>
     private static Clamp3Config ResolveConfig(Clamp3TrainerOptions options, StateDict? weights) => weights is null
         ? Clamp3ConfigResolver.ResolveConfig(null, options.ConfigPath)
-        : Clamp3ModelLoader.ResolveConfig(weights, weights.SourcePath, options.ConfigPath);
+        : Clamp3ConfigResolver.ResolveChecked(weights, weights.SourcePath, options.ConfigPath);
 
     /// <summary>The official training's dropout (HF's 0.1, hidden and attention) in all three encoders.</summary>
     private static Clamp3Config WithDropout(Clamp3Config config, double p)

@@ -21,6 +21,20 @@ public static class Clamp3ConfigResolver
         return Clamp3Config.Infer(shapes, checkpointPath);
     }
 
+    /// <summary>The config of an already-read checkpoint (from its shapes, no second read), after checking that it is a
+    /// CLaMP 3 state dict and that config and tensors agree (naming the first tensor and field that differ): what the
+    /// TorchSharp loader, the trainer and the ONNX exporter use.</summary>
+    public static Clamp3Config ResolveChecked(StateDict stateDict, string checkpointPath, string? configPath = null)
+    {
+        ArgumentNullException.ThrowIfNull(stateDict);
+        var shapes = stateDict.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal);
+        var description = $"checkpoint {checkpointPath}";
+        Clamp3CheckpointInspector.RequireClamp3(shapes, description);
+        var config = ResolveConfig(checkpointPath, configPath, shapes);
+        config.CheckAgainst(shapes, description);
+        return config;
+    }
+
     /// <summary>Tensor name → shape of a checkpoint (its pickle or header only: <see cref="CheckpointReader.ReadShapes"/>).</summary>
     public static IReadOnlyDictionary<string, long[]> ReadShapes(string checkpointPath)
     {

@@ -86,24 +86,13 @@ public static class Clamp3OnnxExporter
         AtomicFile.Write(path, graph.ToModel(OnnxExportManifest.ExporterVersion, Metadata(precision)).WriteTo);
     }
 
-    /// <summary>The tensors of a checkpoint and the config they are exported for (<see cref="ResolveConfig"/>).</summary>
+    /// <summary>The tensors of a checkpoint and the config they are exported for (<see cref="Clamp3ConfigResolver.ResolveChecked"/>).</summary>
     internal static (StateDict StateDict, Clamp3Config Config) ReadCheckpoint(string checkpointPath, string? configPath)
     {
         ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
         if (!File.Exists(checkpointPath)) throw new FileNotFoundException($"CLaMP 3 checkpoint not found: {checkpointPath}", checkpointPath);
         var stateDict = CheckpointReader.Read(checkpointPath);
-        return (stateDict, ResolveConfig(stateDict, checkpointPath, configPath));
-    }
-
-    /// <summary>The config the export is written for: explicit, a sibling naming the checkpoint, or inferred; always checked against the tensors.</summary>
-    private static Clamp3Config ResolveConfig(StateDict stateDict, string checkpointPath, string? configPath)
-    {
-        var shapes = stateDict.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal);
-        var description = $"checkpoint {checkpointPath}";
-        Clamp3CheckpointInspector.RequireClamp3(shapes, description);
-        var config = Clamp3ConfigResolver.ResolveConfig(checkpointPath, configPath, shapes);
-        config.CheckAgainst(shapes, description);
-        return config;
+        return (stateDict, Clamp3ConfigResolver.ResolveChecked(stateDict, checkpointPath, configPath));
     }
 
     internal static IEnumerable<KeyValuePair<string, string>> Metadata(OnnxPrecision precision) => new[]
